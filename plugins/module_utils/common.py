@@ -1,0 +1,182 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What every minerops.whatsminer module shares: the connection options, the task context
+handed to each resource's read/compare/apply function, and the turn of typed errors into
+task results.
+
+The same resource function runs in two flavours: inside the action plugin, in the Ansible
+worker process (the fast, normal path), and through the module's own ``main()`` when the
+module is executed as a plain module (for example with ``delegate_to``).
+"""
+
+from __future__ import annotations
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    OutcomeUnknown,
+    WhatsMinerError,
+)
+
+DEFAULT_PORT = 4028
+DEFAULT_TIMEOUT = 10.0
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    host=dict(type='str'),
+    port=dict(type='int', default=DEFAULT_PORT),
+    password=dict(type='str', no_log=True, fallback=(env_fallback, ['WHATSMINER_PASSWORD'])),
+    timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+)
+
+# Host variables the action plugin reads when the task does not set the option itself.
+HOST_VARIABLES = dict(
+    port='whatsminer_port',
+    password='whatsminer_password',
+    timeout='whatsminer_timeout',
+)
+
+
+def with_connection_options(spec):
+    """Return ``spec`` extended by the shared connection options."""
+    full = dict(CONNECTION_ARGUMENT_SPEC)
+    full.update(spec)
+    return full
+
+
+class ModuleFailure(Exception):
+    """A failure the resource logic detected itself (bad input, miner in an unexpected state).
+
+    ``details`` are returned with the failed result (never put secrets there).
+    """
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+class TaskContext:
+    """Everything a resource function needs: validated parameters, check/diff flags, a client.
+
+    Writes go through :meth:`write` so that check mode is enforced in one place and the
+    result can list the commands that were sent (names only, never parameters).
+    """
+
+    def __init__(self, params, check_mode=False, diff=False, resolve_path=None, client_factory=None):
+        self.params = params
+        self.check_mode = check_mode
+        self.diff = diff
+        self.warnings = []
+        self.commands_sent = []
+        self._resolve_path = resolve_path
+        self._client_factory = client_factory
+        self._client = None
+
+    @property
+    def host(self):
+        return self.params['host']
+
+    @property
+    def port(self):
+        return self.params['port']
+
+    @property
+    def client(self):
+        if self._client is None:
+            if not self.params.get('host'):
+                raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
+            factory = self._client_factory
+            if factory is None:
+                from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as factory
+            self._client = factory(
+                self.params['host'],
+                port=self.params['port'],
+                password=self.params.get('password'),
+                timeout=self.params['timeout'],
+            )
+        return self._client
+
+    def require_password(self, why):
+        if not self.params.get('password'):
+            raise ModuleFailure(
+                'password is required to %s: set the password option, the whatsminer_password host variable '
+                'or the WHATSMINER_PASSWORD environment variable' % why)
+
+    def write(self, command, **params):
+        """Send a write command; refuse in check mode (a bug guard, the caller must not ask)."""
+        if self.check_mode:
+            raise AssertionError('write %s attempted in check mode' % command)
+        self.require_password('send %s' % command)
+        self.commands_sent.append(command)
+        return self.client.write(command, **params)
+
+    def write_restarting(self, command, **params):
+        """Send a command after which the miner restarts; no reply raises OutcomeUnknown."""
+        if self.check_mode:
+            raise AssertionError('write %s attempted in check mode' % command)
+        self.require_password('send %s' % command)
+        self.commands_sent.append(command)
+        return self.client.write(command, restarting=True, **params)
+
+    def warn(self, message):
+        self.warnings.append(message)
+
+    def controller_path(self, path):
+        """Resolve a path on the controller (role files/, playbook dir) in the action flavour."""
+        if self._resolve_path is None:
+            return path
+        return self._resolve_path(path)
+
+
+def converge(ctx, before, after, apply, result=None):
+    """The check/diff discipline: compare, apply only when different and not in check mode."""
+    result = dict(result or {})
+    changed = before != after
+    if changed and not ctx.check_mode:
+        apply()
+    result['changed'] = changed
+    if ctx.diff:
+        result['diff'] = dict(before=before, after=after)
+    return result
+
+
+def execute(handler, ctx):
+    """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
+    try:
+        result = handler(ctx)
+    except OutcomeUnknown as exc:
+        # The write may have happened: never report it as unchanged.
+        result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))
+    except WhatsMinerError as exc:
+        result = dict(failed=True, msg=str(exc), error=type(exc).__name__)
+        code = getattr(exc, 'code', None)
+        if code is not None:
+            result['api_code'] = code
+        if ctx.commands_sent:
+            # A write went out before the failure; say so rather than claim nothing changed.
+            result['changed'] = True
+    except ModuleFailure as exc:
+        result = dict(exc.details)
+        result.update(failed=True, msg=exc.msg)
+        if ctx.commands_sent:
+            result['changed'] = True
+    result.setdefault('changed', False)
+    result['commands'] = list(ctx.commands_sent)
+    if ctx.warnings:
+        result['warnings'] = list(result.get('warnings', [])) + ctx.warnings
+    return result
+
+
+def run_module(argument_spec, handler, **spec_kwargs):
+    """``main()`` flavour: run the resource handler through AnsibleModule."""
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **spec_kwargs)
+    ctx = TaskContext(module.params, check_mode=module.check_mode, diff=module._diff)
+    result = execute(handler, ctx)
+    warnings = result.pop('warnings', [])
+    for warning in warnings:
+        module.warn(warning)
+    if result.pop('failed', False):
+        msg = result.pop('msg')
+        module.fail_json(msg=msg, **result)
+    module.exit_json(**result)

@@ -1,0 +1,106 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Read, compare and apply a miner's pool list (update_pools)."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, converge
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_pools
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_text
+
+POOL_SLOTS = 3
+URL_SCHEMES = ('stratum+tcp', 'stratum+ssl', 'stratum+tls', 'stratum2+tcp', 'stratum2+ssl')
+MAX_URL_LENGTH = 255
+MAX_USER_LENGTH = 127
+MAX_PASSWORD_LENGTH = 127
+_URL = re.compile(r'^(?P<scheme>[a-z0-9+]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?P<port>[0-9]{1,5})/?$')
+
+# How long to wait for the pool list to show an update_pools (firmware reloads it in the background).
+READBACK_SECONDS = 10.0
+
+
+def validate_pools(pools):
+    """Check the wanted pool list before anything is sent; return it normalised."""
+    if not pools:
+        raise ModuleFailure('pools must list between 1 and %d pools' % POOL_SLOTS)
+    if len(pools) > POOL_SLOTS:
+        raise ModuleFailure('pools lists %d pools; a WhatsMiner has %d pool slots' % (len(pools), POOL_SLOTS))
+    wanted = []
+    for index, pool in enumerate(pools, start=1):
+        where = 'pools[%d]' % index
+        url = check_text(where + '.url', pool['url'], MAX_URL_LENGTH, allow_empty=False)
+        match = _URL.match(url)
+        if not match or match.group('scheme') not in URL_SCHEMES:
+            raise ModuleFailure('%s.url must look like stratum+tcp://host:port (schemes: %s), got %r'
+                                % (where, ', '.join(URL_SCHEMES), url))
+        host = match.group('host')
+        if not host.startswith('['):
+            check_hostname(where + '.url host', host)
+        if not 1 <= int(match.group('port')) <= 65535:
+            raise ModuleFailure('%s.url port must be between 1 and 65535, got %s' % (where, match.group('port')))
+        user = check_text(where + '.user', pool['user'], MAX_USER_LENGTH, allow_empty=False)
+        password = check_text(where + '.password', pool.get('password') or '', MAX_PASSWORD_LENGTH)
+        wanted.append(dict(url=url, user=user, password=password))
+    urls = [pool['url'] + ' ' + pool['user'] for pool in wanted]
+    if len(set(urls)) != len(urls):
+        raise ModuleFailure('pools lists the same url and user twice')
+    return wanted
+
+
+def read_pools(client):
+    """The configured pools in priority order, as ``[{url, user}]`` (passwords cannot be read)."""
+    pools = normalize_pools(client.read('pools'))
+    pools = sorted(pools, key=lambda pool: (pool.get('priority') if pool.get('priority') is not None else 99, pool.get('index') or 0))
+    return [dict(url=pool.get('url') or '', user=pool.get('user') or '') for pool in pools if pool.get('url')]
+
+
+def update_pools_params(wanted):
+    """update_pools always carries all three slots; unused ones are sent empty, never null."""
+    params = {}
+    for slot in range(1, POOL_SLOTS + 1):
+        pool = wanted[slot - 1] if slot <= len(wanted) else dict(url='', user='', password='')
+        params['pool%d' % slot] = pool['url']
+        params['worker%d' % slot] = pool['user']
+        params['passwd%d' % slot] = pool['password']
+    return params
+
+
+def ensure_pools(ctx):
+    """Module entry point for whatsminer_pools."""
+    wanted = validate_pools(ctx.params['pools'])
+    ctx.require_password('update pools')
+    before = read_pools(ctx.client)
+    after = [dict(url=pool['url'], user=pool['user']) for pool in wanted]
+    force = ctx.params['update_password'] == 'always'
+    if force and before == after:
+        # Passwords cannot be read back; the user asked to send them anyway.
+        after_for_diff = [dict(pool, password='(re-sent)') for pool in after]
+        before_for_diff = [dict(pool, password='(unknown)') for pool in before]
+    else:
+        after_for_diff, before_for_diff = after, before
+
+    def apply():
+        ctx.write('update_pools', **update_pools_params(wanted))
+        wait_for_pools(ctx.client, after)
+
+    result = converge(ctx, before_for_diff, after_for_diff, apply, result=dict(pools=after))
+    if not result['changed']:
+        result['pools'] = before
+    result['password_updated'] = result['changed']
+    return result
+
+
+def wait_for_pools(client, expected, seconds=READBACK_SECONDS, interval=0.5):
+    deadline = time.monotonic() + seconds
+    while True:
+        current = read_pools(client)
+        if current == expected:
+            return current
+        if time.monotonic() >= deadline:
+            raise ModuleFailure('the miner accepted update_pools but still reports other pools after %g s' % seconds,
+                                pools=current)
+        time.sleep(interval)

@@ -1,0 +1,84 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller-side execution of minerops.whatsminer modules.
+
+Each module's action plugin is this class. It runs the module's resource function inside the
+Ansible worker process instead of shipping the module through AnsiballZ to a Python
+interpreter: the miner cannot run Python, the work is a few TCP requests, and a fleet run
+then costs about what ``ansible.builtin.debug`` costs per host.
+
+The task targets the miner itself: the address comes from ``ansible_host`` (else
+``inventory_hostname``), the port, password and timeout from the host variables
+``whatsminer_port``, ``whatsminer_password`` and ``whatsminer_timeout`` unless the task
+or ``module_defaults`` set them.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
+    HOST_VARIABLES,
+    ModuleFailure,
+    TaskContext,
+    execute,
+)
+
+MODULES_PACKAGE = 'ansible_collections.minerops.whatsminer.plugins.modules.'
+
+
+class WhatsMinerActionModule(ActionBase):
+    """Validate the task's arguments against the module's spec and run it in-process."""
+
+    _requires_connection = False
+    TRANSFERS_FILES = False
+
+    def run(self, tmp=None, task_vars=None):
+        task_vars = task_vars or {}
+        result = super().run(tmp, task_vars)
+        del tmp
+
+        module = self._load_module()
+        args = self._fill_from_host(dict(self._task.args), task_vars)
+        validator = ArgumentSpecValidator(module.argument_spec(), **getattr(module, 'SPEC_KWARGS', {}))
+        validation = validator.validate(args)
+        no_log_values = validation._no_log_values
+        if validation.error_messages:
+            result.update(failed=True, changed=False, msg='; '.join(validation.error_messages))
+            return remove_values(result, no_log_values)
+
+        ctx = TaskContext(
+            validation.validated_parameters,
+            check_mode=bool(self._task.check_mode),
+            diff=bool(self._task.diff),
+            resolve_path=self._resolve_controller_path,
+        )
+        result.update(execute(module.run, ctx))
+        return remove_values(result, no_log_values)
+
+    def _load_module(self):
+        name = self._task.resolved_action or self._task.action
+        return importlib.import_module(MODULES_PACKAGE + name.rsplit('.', 1)[-1])
+
+    def _fill_from_host(self, args, task_vars):
+        if not args.get('host'):
+            host = task_vars.get('ansible_host') or task_vars.get('inventory_hostname')
+            if host:
+                args['host'] = str(self._templar.template(host))
+        for option, variable in HOST_VARIABLES.items():
+            if args.get(option) is None and task_vars.get(variable) is not None:
+                value = self._templar.template(task_vars[variable])
+                args[option] = str(value) if option == 'password' else value
+        return args
+
+    def _resolve_controller_path(self, path):
+        try:
+            return self._find_needle('files', path)
+        except AnsibleError as exc:
+            raise ModuleFailure('could not find %s on the controller (searched files/ of the role and the playbook): %s' % (path, exc))
