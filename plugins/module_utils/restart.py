@@ -1,0 +1,91 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Commands after which the miner restarts, and waiting for it to come back.
+
+Real miners often close the connection without a reply to such a command (PROTOCOL.md §4).
+The outcome is then unknown: we never resend, we wait for the miner to answer again and
+let the caller read the setting back.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    MinerTimeout,
+    MinerUnreachable,
+    OutcomeUnknown,
+    ProtocolError,
+)
+
+DOWN_GRACE_SECONDS = 10.0
+POLL_INTERVAL = 1.0
+_DOWN_ERRORS = (MinerUnreachable, MinerTimeout, ProtocolError)
+
+
+def is_answering(client):
+    """True when the miner answers a cheap read command."""
+    try:
+        client.read('get_version')
+    except _DOWN_ERRORS:
+        return False
+    return True
+
+
+def wait_for_restart(client, timeout, went_down=False, down_grace=DOWN_GRACE_SECONDS, interval=POLL_INTERVAL):
+    """Wait until the miner has gone down (or ``down_grace`` passed) and answers again.
+
+    Returns the seconds waited. Raises ModuleFailure when it does not answer within ``timeout``.
+    """
+    start = time.monotonic()
+    deadline = start + timeout
+    down_deadline = start + down_grace
+    while not went_down and time.monotonic() < down_deadline:
+        if not is_answering(client):
+            went_down = True
+            break
+        time.sleep(min(interval, 0.5))
+    while True:
+        if is_answering(client):
+            return round(time.monotonic() - start, 1)
+        if time.monotonic() >= deadline:
+            raise ModuleFailure('the miner %s:%s did not answer again within %g s after restarting' % (client.host, client.port, timeout))
+        time.sleep(interval)
+
+
+def wait_until(client, settled, timeout, what, interval=POLL_INTERVAL):
+    """Poll ``settled()`` (a read-back) until it is true, tolerating a miner that is restarting."""
+    start = time.monotonic()
+    while True:
+        try:
+            if settled():
+                return round(time.monotonic() - start, 1)
+        except _DOWN_ERRORS:
+            pass
+        if time.monotonic() - start >= timeout:
+            raise ModuleFailure('the miner %s:%s did not reach %s within %g s' % (client.host, client.port, what, timeout))
+        time.sleep(interval)
+
+
+def send_restarting(ctx, command, wait, wait_timeout, settled=None, **params):
+    """Send a restarting command; with ``wait`` wait until the miner answers again.
+
+    ``settled``, when given, is a read-back predicate polled instead of waiting for the
+    miner to go down and come back (for power_on/power_off, which may not restart the API).
+
+    Returns a dict with ``replied`` (False when the connection closed without a reply) and
+    ``waited`` seconds (None when not waiting).
+    """
+    replied = True
+    try:
+        ctx.write_restarting(command, **params)
+    except OutcomeUnknown:
+        replied = False
+    waited = None
+    if wait and settled is not None:
+        waited = wait_until(ctx.client, settled, wait_timeout, 'the state asked by %s' % command)
+    elif wait:
+        waited = wait_for_restart(ctx.client, wait_timeout, went_down=not replied)
+    return dict(replied=replied, waited=waited)
