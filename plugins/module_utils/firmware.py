@@ -35,7 +35,7 @@ def check_image(path):
 def read_firmware_version(client):
     version = normalize_status(client.read('status')).get('firmware_version')
     if not version:
-        version = normalize_version(client.read('get_version')).get('firmware_version')
+        version = normalize_version(client.read('get_version')).get('fw_ver')
     return version
 
 
@@ -47,12 +47,10 @@ def ensure_firmware(ctx):
     size = check_image(path)
     ctx.require_password('upload firmware')
     before = read_firmware_version(ctx.client)
-    result = dict(changed=before != wanted, version=wanted if not ctx.check_mode else before,
-                  previous_version=before, image_bytes=size)
+    result = dict(changed=before != wanted, version=wanted, previous_version=before, image_bytes=size)
     if ctx.diff:
         result['diff'] = dict(before=dict(firmware_version=before), after=dict(firmware_version=wanted))
     if not result['changed'] or ctx.check_mode:
-        result['version'] = before if not result['changed'] else wanted
         return result
 
     ctx.commands_sent.append('update_firmware')

@@ -44,7 +44,7 @@ def read_power_state(client):
         mode=power_mode.lower() if isinstance(power_mode, str) else power_mode,
         power_limit=power_limit,
         target_freq_percent=status.get('target_freq_percent'),
-        fast_boot=summary.get('fast_boot'),
+        fast_boot=summary.get('btminer_fast_boot'),
     )
 
 

@@ -1,0 +1,177 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Gather a normalised view of a miner (whatsminer_facts, the fleet report, the inventory plugin)."""
+
+from __future__ import annotations
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    MinerTimeout,
+    MinerUnreachable,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
+    decode_error_codes,
+    normalize_devdetails,
+    normalize_devs,
+    normalize_miner_info,
+    normalize_pools,
+    normalize_psu,
+    normalize_status,
+    normalize_summary,
+    normalize_version,
+)
+
+# subset -> (API command, params)
+SUBSET_COMMANDS = dict(
+    version=('get_version', {}),
+    status=('status', {}),
+    summary=('summary', {}),
+    pools=('pools', {}),
+    devs=('devs', {}),
+    devdetails=('devdetails', {}),
+    psu=('get_psu', {}),
+    miner_info=('get_miner_info', dict(info='ip,proto,netmask,gateway,dns,hostname,mac,ledstat,minersn,powersn')),
+    error_codes=('get_error_code', {}),
+    customer_msg=('get_customer_msg', {}),
+)
+ALL_SUBSETS = tuple(SUBSET_COMMANDS)
+MIN_SUBSETS = ('version', 'status')
+CUSTOMER_MSG_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
+
+
+def resolve_subsets(requested, have_password):
+    """Expand ``all``/``min`` and ``!`` exclusions the way ansible.builtin.setup does."""
+    wanted = set()
+    excluded = set()
+    for item in requested:
+        negate = item.startswith('!')
+        name = item[1:] if negate else item
+        if name == 'all':
+            names = set(ALL_SUBSETS)
+            if not have_password:
+                names.discard('customer_msg')
+        elif name == 'min':
+            names = set(MIN_SUBSETS)
+        elif name in SUBSET_COMMANDS:
+            names = {name}
+        else:
+            raise ModuleFailure('gather_subset %r is not one of: %s' % (item, ', '.join(('all', 'min') + ALL_SUBSETS)))
+        if negate:
+            excluded |= names if name != 'all' else set(ALL_SUBSETS) - set(MIN_SUBSETS)
+        else:
+            wanted |= names
+    if not wanted and excluded:
+        wanted = set(ALL_SUBSETS) - ({'customer_msg'} if not have_password else set())
+    wanted = (wanted - excluded) | set(MIN_SUBSETS)
+    return [name for name in ALL_SUBSETS if name in wanted]
+
+
+def read_sections(client, subsets):
+    """One request per subset; customer messages need the token (an encrypted read)."""
+    raw = {}
+    for name in subsets:
+        command, params = SUBSET_COMMANDS[name]
+        if name == 'customer_msg':
+            raw[name] = client.write(command)
+        else:
+            raw[name] = client.read(command, **params)
+    return raw
+
+
+def _round(value, digits=3):
+    return None if value is None else round(value, digits)
+
+
+def build_view(raw, host, port):
+    """The documented, API-version-independent view of the sections in ``raw``."""
+    view = dict(reachable=True, host=host, port=port)
+    version = normalize_version(raw['version']) if 'version' in raw else {}
+    status = normalize_status(raw['status']) if 'status' in raw else {}
+    summary = normalize_summary(raw['summary']) if 'summary' in raw else {}
+    view.update(
+        model=version.get('model'),
+        miner_type=version.get('miner_type'),
+        api_version=version.get('api_version'),
+        platform=version.get('platform'),
+        chip=version.get('chip'),
+        firmware_version=status.get('firmware_version') or version.get('fw_ver') or summary.get('firmware_version'),
+        mining=status.get('mining'),
+        mineroff_reason=status.get('mineroff_reason'),
+        power_mode=status.get('power_mode') or summary.get('power_mode'),
+        power_limit_w=status.get('power_limit') if status.get('power_limit') is not None else summary.get('power_limit'),
+        target_freq_percent=status.get('target_freq_percent'),
+    )
+    if summary:
+        hashrate = summary.get('hashrate_ths')
+        power = summary.get('power')
+        view.update(
+            hashrate_ths=_round(hashrate),
+            hashrate_1m_ths=_round(summary.get('hashrate_1m_ths')),
+            hashrate_15m_ths=_round(summary.get('hashrate_15m_ths')),
+            factory_hashrate_ths=_round(summary.get('factory_ths')),
+            power_w=power,
+            efficiency_jth=_round(power / hashrate, 2) if power and hashrate else None,
+            env_temp_c=summary.get('env_temp'),
+            chip_temp_min_c=summary.get('chip_temp_min'),
+            chip_temp_max_c=summary.get('chip_temp_max'),
+            chip_temp_avg_c=summary.get('chip_temp_avg'),
+            fan_in_rpm=summary.get('fan_speed_in'),
+            fan_out_rpm=summary.get('fan_speed_out'),
+            freq_avg_mhz=summary.get('freq_avg'),
+            uptime_s=summary.get('uptime'),
+            elapsed_s=summary.get('elapsed'),
+            fast_boot=summary.get('btminer_fast_boot'),
+            hash_stable=summary.get('hash_stable'),
+        )
+    if 'pools' in raw:
+        view['pools'] = [dict(url=p['url'], user=p['user'], status=p['status'], priority=p['priority'],
+                              accepted=p['accepted'], rejected=p['rejected'], stratum_active=p['stratum_active'])
+                         for p in normalize_pools(raw['pools'])]
+    if 'devs' in raw:
+        view['boards'] = [dict(slot=b['slot'], hashrate_ths=_round(b['hashrate_ths']), factory_hashrate_ths=_round(b['factory_ths']),
+                               temperature_c=b['temperature'], chip_temp_max_c=b['chip_temp_max'],
+                               chip_frequency_mhz=b['chip_frequency'], effective_chips=b['effective_chips'], pcb_sn=b['pcb_sn'])
+                          for b in normalize_devs(raw['devs'])]
+    if 'devdetails' in raw:
+        view['devices'] = normalize_devdetails(raw['devdetails'])
+    if 'psu' in raw:
+        psu = normalize_psu(raw['psu'])
+        view['psu'] = dict(model=psu['model'], vendor=psu['vendor'], serial=psu['serial_no'], version=psu['version'],
+                           input_current_ma=psu['iin'], input_voltage_v=psu['vin'], input_power_w=psu['pin'],
+                           fan_rpm=psu['fan_speed'], temperature_c=psu['temp0'])
+    if 'miner_info' in raw:
+        info = normalize_miner_info(raw['miner_info'])
+        view['network'] = dict(ip=info['ip'], proto=info['proto'], netmask=info['netmask'], gateway=info['gateway'],
+                               dns=info['dns'], hostname=info['hostname'], mac=info['mac'])
+        view['led_state'] = info['led_state']
+        view['serial_number'] = info['miner_sn']
+        view['psu_serial_number'] = info['psu_sn']
+    if 'error_codes' in raw:
+        field = raw['error_codes'].get('Msg', {})
+        view['error_codes'] = decode_error_codes(field.get('error_code') if isinstance(field, dict) else field)
+    if 'customer_msg' in raw:
+        msg = raw['customer_msg'].get('Msg')
+        msg = msg if isinstance(msg, dict) else {}
+        view['customer_msg'] = {key: msg.get(key, '') for key in CUSTOMER_MSG_KEYS}
+    view['raw'] = raw
+    return view
+
+
+def unreachable_view(host, port, exc):
+    return dict(reachable=False, host=host, port=port, error=str(exc))
+
+
+def gather_facts(ctx):
+    """Module entry point for whatsminer_facts."""
+    params = ctx.params
+    subsets = resolve_subsets(params['gather_subset'], bool(params.get('password')))
+    try:
+        raw = read_sections(ctx.client, subsets)
+    except (MinerUnreachable, MinerTimeout) as exc:
+        if params['fail_on_unreachable']:
+            raise
+        return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
+    view = build_view(raw, ctx.host, ctx.port)
+    view['gathered_subsets'] = subsets
+    return dict(changed=False, ansible_facts=dict(whatsminer=view))
