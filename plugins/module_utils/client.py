@@ -1,0 +1,527 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""WhatsMiner API V2.2 client (PROTOCOL.md): plain reads, token-encrypted writes, streams.
+
+Secrets (admin password, key, sign, AES key, pool passwords in parameters) never appear in
+exceptions, reprs or log lines; ``requests_sent`` lists command names only.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import json
+import os
+import re
+import struct
+import time
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import TokenCredentials, require_libraries
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    ApiError,
+    MinerTimeout,
+    MinerUnreachable,
+    NoReply,
+    OutcomeUnknown,
+    ProtocolError,
+    WhatsMinerError,
+    api_error_for,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
+    envelope_status,
+    parse_reply,
+    to_number,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
+    DEFAULT_MAX_REPLY_BYTES,
+    DEFAULT_PORT,
+    DEFAULT_TIMEOUT,
+    Transport,
+)
+
+# Commands that restart btminer or the control board (PROTOCOL.md section 4, field note).
+RESTARTING_COMMANDS = frozenset((
+    'reboot', 'restart_btminer', 'power_off', 'power_on', 'set_low_power', 'set_normal_power',
+    'set_high_power', 'net_config', 'set_target_freq', 'adjust_power_limit', 'factory_reset',
+))
+
+# Parameters the manual types as numbers (sent as JSON integers); every other value is a string.
+_INT_PARAMS = {
+    'set_led': frozenset(('period', 'duration', 'start')),
+}
+
+_PASSWORD_RE = re.compile(r'^[A-Za-z0-9_]{1,8}$')
+_FILE_CHUNK = 256 * 1024
+DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
+
+LogsResult = collections.namedtuple('LogsResult', ['length', 'sha256'])
+LogsResult.__doc__ = """Result of :meth:`WhatsMinerClient.download_logs`: ``(length, sha256)``.
+
+``length == 0`` and ``sha256 is None`` mean the miner reported no logs (``logfilelen`` "0");
+no file is written in that case.
+"""
+
+
+def _param_value(cmd, name, value):
+    if name in _INT_PARAMS.get(cmd, ()):
+        if isinstance(value, bool):
+            raise TypeError('parameter %s of %s must be an integer' % (name, cmd))
+        return int(value)
+    if isinstance(value, bool):
+        return '1' if value else '0'
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, tuple)):
+        return ' '.join(str(v) for v in value)
+    if isinstance(value, dict):
+        raise TypeError('parameter %s of %s cannot be a mapping' % (name, cmd))
+    return str(value)
+
+
+def command_body(cmd, params):
+    """The request object: ``{"cmd": cmd, <params as strings (set_led numbers as ints)>}``; None values dropped."""
+    body = {'cmd': cmd}
+    for name, value in params.items():
+        if value is None:
+            continue
+        body[name] = _param_value(cmd, name, value)
+    return body
+
+
+def _dumps(body):
+    return json.dumps(body, separators=(',', ':'), ensure_ascii=True).encode('ascii')
+
+
+class WhatsMinerClient(object):
+    """Client for one miner. Not thread-safe; one instance per host and task.
+
+    ``timeout`` is both the connect timeout and the read timeout (longest silence) in seconds.
+    ``log`` is an optional callable receiving secret-free debug lines.
+    """
+
+    def __init__(self, host, port=DEFAULT_PORT, password=None, timeout=DEFAULT_TIMEOUT,
+                 max_reply_bytes=DEFAULT_MAX_REPLY_BYTES, log=None, connect_timeout=None):
+        self.host = host
+        self.port = int(port)
+        self.timeout = float(timeout)
+        self._password = password
+        self._log = log
+        self._transport = Transport(host, self.port, timeout=self.timeout, connect_timeout=connect_timeout,
+                                    max_reply_bytes=max_reply_bytes, log=log)
+        self._session = None
+        self.requests_sent = []
+        self.tokens_fetched = 0
+        # Injectable for tests.
+        self._sleep = time.sleep
+        self._clock = time.monotonic
+
+    def __repr__(self):
+        return '<WhatsMinerClient %s:%s password=%s token=%s>' % (
+            self.host, self.port, 'set' if self._password is not None else 'unset',
+            'cached' if self._session is not None else 'none')
+
+    __str__ = __repr__
+
+    def __reduce__(self):
+        raise TypeError('WhatsMinerClient cannot be pickled')
+
+    # ------------------------------------------------------------------ helpers
+
+    @property
+    def has_password(self):
+        return self._password is not None
+
+    @property
+    def has_token(self):
+        return self._session is not None
+
+    def _debug(self, line):
+        if self._log is not None:
+            self._log(line)
+
+    def _record(self, name, encrypted):
+        self.requests_sent.append(name)
+        self._debug('-> %s (%s)' % (name, 'encrypted' if encrypted else 'plain'))
+
+    def _exchange(self, name, payload, encrypted=False):
+        conn = self._transport.open_stream(name)
+        try:
+            self._record(name, encrypted)
+            conn.send(payload)
+            raw = conn.read_to_eof(self._transport.max_reply_bytes)
+        finally:
+            conn.close()
+        self._debug('<- %s: %d bytes' % (name, len(raw)))
+        return raw
+
+    def _decode(self, raw, command, session=None):
+        """Parse a reply; decrypt ``{"enc":"<base64>"}`` with ``session``."""
+        try:
+            reply = parse_reply(raw)
+            enc = reply.get('enc')
+            if isinstance(enc, str) and enc:
+                if session is None:
+                    raise ProtocolError('encrypted reply to %s, but no token is in use' % command)
+                reply = parse_reply(session.decrypt_reply(enc))
+        except ProtocolError as exc:
+            raise exc.with_endpoint(self.host, self.port)
+        return reply
+
+    def _error(self, reply, command):
+        ok, code, msg = envelope_status(reply)
+        if ok:
+            return None
+        if not isinstance(msg, str) and msg is not None:
+            msg = json.dumps(msg, sort_keys=True)[:200]
+        return api_error_for(code, msg, command, self.host, self.port)
+
+    # ------------------------------------------------------------------ reads
+
+    def read(self, cmd, **params):
+        """Send a read command in plain text; return the parsed reply dict.
+
+        Raises ApiError subclasses on error envelopes, MinerUnreachable, MinerTimeout, ProtocolError.
+        """
+        raw = self._exchange(cmd, _dumps(command_body(cmd, params)))
+        reply = self._decode(raw, cmd)
+        err = self._error(reply, cmd)
+        if err is not None:
+            raise err
+        return reply
+
+    def read_joined(self, *cmds):
+        """One request for several read commands (``"summary+pools"``); return the reply.
+
+        Sections that newer firmware puts under ``Msg`` are lifted to the top level, so the
+        reply always has ``SUMMARY``/``POOLS``/... keys for the sections the miner sent.
+        """
+        if not cmds:
+            raise ValueError('read_joined needs at least one command')
+        name = '+'.join(cmds)
+        reply = self.read(name)
+        return lift_sections(reply, cmds)
+
+    # ------------------------------------------------------------------ token
+
+    def _ensure_session(self):
+        if self._session is not None:
+            return self._session
+        if self._password is None:
+            raise WhatsMinerError('an admin password is required for write commands', self.host, self.port)
+        require_libraries()
+        reply = self.read('get_token')
+        msg = reply.get('Msg')
+        if isinstance(msg, str):
+            try:
+                msg = parse_reply(msg)
+            except ProtocolError:
+                msg = None
+        try:
+            session = TokenCredentials.from_token_reply(self._password, msg)
+        except ProtocolError as exc:
+            raise exc.with_endpoint(self.host, self.port)
+        self.tokens_fetched += 1
+        self._session = session
+        self._debug('token fetched (%d so far by this client)' % self.tokens_fetched)
+        return session
+
+    def invalidate_token(self):
+        """Forget the cached token; the next write fetches a new one (needed after update_pwd)."""
+        self._session = None
+
+    def set_password(self, new):
+        """Switch to another admin password (e.g. after update_pwd); drops the cached token."""
+        self._password = new
+        self._session = None
+
+    # ------------------------------------------------------------------ writes
+
+    def write(self, cmd, restarting=False, **params):
+        """Send a writable command encrypted with the client's token; return the decrypted reply.
+
+        One token per client, fetched lazily and reused. On Code 135 (token refused) a new token
+        is fetched and the command resent once. After the request was sent, a connection closed
+        without reply, a reset or a read timeout raise :class:`OutcomeUnknown` (never resent).
+        With ``restarting=True`` (commands that restart btminer or the board) an incomplete or
+        garbled reply also raises OutcomeUnknown.
+        """
+        body = command_body(cmd, params)
+        for attempt in (1, 2):
+            session = self._ensure_session()
+            payload = session.encrypt_command(body)
+            try:
+                raw = self._exchange(cmd, payload, encrypted=True)
+            except NoReply:
+                raise OutcomeUnknown(cmd, self.host, self.port, 'connection closed without a reply')
+            except MinerTimeout as exc:
+                if exc.phase == 'read':
+                    raise OutcomeUnknown(cmd, self.host, self.port, 'no reply within %s s' % exc.seconds)
+                raise
+            except MinerUnreachable as exc:
+                if exc.phase == 'read':
+                    raise OutcomeUnknown(cmd, self.host, self.port, 'connection lost while waiting for the reply')
+                raise
+            try:
+                reply = self._decode(raw, cmd, session)
+            except ProtocolError as exc:
+                if restarting:
+                    raise OutcomeUnknown(cmd, self.host, self.port, 'incomplete reply (%s)' % exc.message)
+                raise
+            ok, code, dummy = envelope_status(reply)
+            if ok:
+                return reply
+            if code == 135 and attempt == 1:
+                self._debug('token refused (135): fetching a new one and resending %s once' % cmd)
+                self._session = None
+                continue
+            raise self._error(reply, cmd)
+        raise AssertionError('unreachable')  # pragma: no cover
+
+    def write_restarting(self, cmd, **params):
+        """``write(cmd, restarting=True, **params)``."""
+        return self.write(cmd, restarting=True, **params)
+
+    def get_customer_msg(self):
+        """Return get_customer_msg's ``Msg`` (CustomerSn, msg0..msg9), a dict (needs the token)."""
+        reply = self.write('get_customer_msg')
+        msg = reply.get('Msg')
+        if isinstance(msg, str):
+            try:
+                msg = parse_reply(msg)
+            except ProtocolError:
+                return {}
+        return msg if isinstance(msg, dict) else {}
+
+    def change_password(self, new):
+        """update_pwd from the current admin password to ``new``; switch this client to ``new``."""
+        if not isinstance(new, str) or not _PASSWORD_RE.match(new):
+            raise ValueError('the new admin password must be 1-8 letters, digits or underscores')
+        if self._password is None:
+            raise WhatsMinerError('an admin password is required for write commands', self.host, self.port)
+        reply = self.write('update_pwd', old=self._password, new=new)
+        self.set_password(new)
+        return reply
+
+    # ------------------------------------------------------------------ restarts
+
+    def _probe(self, probe):
+        try:
+            self.read(probe)
+            return True
+        except ApiError:
+            return True  # it answered
+        except (MinerUnreachable, MinerTimeout, ProtocolError):
+            return False
+
+    def wait_until_reachable(self, timeout=300.0, interval=5.0, probe='get_version'):
+        """Poll with a cheap read until the miner answers; return the seconds waited.
+
+        Raises MinerTimeout(phase='wait') when it does not answer within ``timeout``.
+        """
+        start = self._clock()
+        deadline = start + timeout
+        while True:
+            if self._probe(probe):
+                return self._clock() - start
+            now = self._clock()
+            if now >= deadline:
+                raise MinerTimeout(self.host, self.port, timeout, phase='wait')
+            self._sleep(max(0.0, min(interval, deadline - now)))
+
+    def wait_until_down_then_up(self, down_timeout=60.0, up_timeout=600.0, interval=2.0, probe='get_version'):
+        """After a restarting command: wait until the API stops answering, then until it answers again.
+
+        Returns ``{'went_down': bool, 'down_after': seconds or None, 'up_after': seconds}``.
+        Not seeing it go down within ``down_timeout`` is not an error (the restart may have been
+        quicker than the polling, or not happened); the caller reads the setting back either way.
+        """
+        start = self._clock()
+        went_down = False
+        down_after = None
+        while self._clock() - start < down_timeout:
+            if not self._probe(probe):
+                went_down = True
+                down_after = self._clock() - start
+                break
+            self._sleep(interval)
+        up = self.wait_until_reachable(up_timeout, interval, probe)
+        return {'went_down': went_down, 'down_after': down_after, 'up_after': up}
+
+    # ------------------------------------------------------------------ streams
+
+    def _stream_command(self, cmd):
+        """Open a connection, send ``cmd`` encrypted, read the JSON header; retry once on 135.
+
+        Returns (connection, reply) with the connection still open.
+        """
+        for attempt in (1, 2):
+            session = self._ensure_session()
+            payload = session.encrypt_command(command_body(cmd, {}))
+            conn = self._transport.open_stream(cmd)
+            try:
+                self._record(cmd, True)
+                conn.send(payload)
+                header = conn.read_header()
+                reply = self._decode(header, cmd, session)
+            except BaseException:
+                conn.close()
+                raise
+            ok, code, dummy = envelope_status(reply)
+            if ok:
+                return conn, reply
+            conn.close()
+            if code == 135 and attempt == 1:
+                self._debug('token refused (135): fetching a new one and resending %s once' % cmd)
+                self._session = None
+                continue
+            raise self._error(reply, cmd)
+        raise AssertionError('unreachable')  # pragma: no cover
+
+    def upload_firmware(self, path_or_bytes):
+        """Upload a firmware image (PROTOCOL.md section 5).
+
+        Sends update_firmware encrypted, waits for Msg "ready", then sends the size as a 4-byte
+        little-endian integer and the bytes on the same connection. Returns
+        ``{'size', 'sha256', 'reply'}`` (``reply`` is whatever the miner answered afterwards, or
+        None when it just closed). Success is only confirmed by reading the firmware version back
+        after the reboot. Connection lost while or after sending -> OutcomeUnknown.
+        """
+        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
+            data = bytes(path_or_bytes)
+            size = len(data)
+            source = None
+        else:
+            source = os.fspath(path_or_bytes)
+            size = os.path.getsize(source)
+            data = None
+        if size <= 0 or size >= 2 ** 32:
+            raise ValueError('firmware size must be between 1 byte and 4 GiB')
+        conn, reply = self._stream_command('update_firmware')
+        digest = hashlib.sha256()
+        sent = 0
+        try:
+            msg = reply.get('Msg')
+            if not (isinstance(msg, str) and msg.strip().lower() == 'ready'):
+                raise ProtocolError('update_firmware: expected Msg "ready"', self.host, self.port,
+                                    raw=json.dumps(reply)[:120])
+            self._debug('update_firmware: miner ready, sending %d bytes' % size)
+            try:
+                conn.send(struct.pack('<I', size))
+                if data is not None:
+                    for offset in range(0, size, _FILE_CHUNK):
+                        chunk = data[offset:offset + _FILE_CHUNK]
+                        digest.update(chunk)
+                        conn.send(chunk)
+                        sent += len(chunk)
+                else:
+                    with open(source, 'rb') as handle:
+                        while sent < size:
+                            chunk = handle.read(min(_FILE_CHUNK, size - sent))
+                            if not chunk:
+                                raise ValueError('firmware file shrank while it was being sent')
+                            digest.update(chunk)
+                            conn.send(chunk)
+                            sent += len(chunk)
+            except (MinerUnreachable, MinerTimeout) as exc:
+                raise OutcomeUnknown('update_firmware', self.host, self.port,
+                                     'connection lost after %d of %d firmware bytes (%s)' % (sent, size, exc.message))
+            try:
+                tail = conn.read_to_eof(DEFAULT_MAX_REPLY_BYTES)
+            except NoReply:
+                tail = None
+            except (MinerUnreachable, MinerTimeout) as exc:
+                raise OutcomeUnknown('update_firmware', self.host, self.port,
+                                     'all %d bytes sent, then %s' % (size, exc.message))
+        finally:
+            conn.close()
+        after = None
+        if tail and tail.strip(b'\x00 \r\n\t'):
+            try:
+                after = self._decode(tail, 'update_firmware', self._session)
+            except ProtocolError:
+                after = None
+            if after is not None:
+                err = self._error(after, 'update_firmware')
+                if err is not None:
+                    raise err
+        return {'size': size, 'sha256': digest.hexdigest(), 'reply': after}
+
+    def download_logs(self, dest_path, max_bytes=DEFAULT_MAX_LOG_BYTES):
+        """Download the miner's log archive to ``dest_path``; return ``LogsResult(length, sha256_hex)``.
+
+        ``logfilelen`` "0" returns ``LogsResult(0, None)`` and writes no file. The received
+        length is verified; the file is written to ``dest_path + '.part'`` then renamed.
+        """
+        conn, reply = self._stream_command('download_logs')
+        part = '%s.part' % dest_path
+        try:
+            msg = reply.get('Msg')
+            if isinstance(msg, str):
+                try:
+                    msg = parse_reply(msg)
+                except ProtocolError:
+                    msg = {}
+            length = to_number(msg.get('logfilelen')) if isinstance(msg, dict) else None
+            if length is None or not isinstance(length, int) or length < 0:
+                raise ProtocolError('download_logs: no usable logfilelen in the reply', self.host, self.port,
+                                    raw=json.dumps(reply)[:120])
+            if length == 0:
+                self._debug('download_logs: the miner has no logs (logfilelen 0)')
+                return LogsResult(0, None)
+            if length > max_bytes:
+                raise ProtocolError('download_logs: logfilelen %d exceeds the limit of %d bytes' % (length, max_bytes),
+                                    self.host, self.port)
+            digest = hashlib.sha256()
+            with open(part, 'wb') as handle:
+                def sink(chunk):
+                    digest.update(chunk)
+                    handle.write(chunk)
+                received = conn.read_exact(length, sink)
+            if received != length:  # pragma: no cover - read_exact guarantees it
+                raise ProtocolError('download_logs: received %d of %d bytes' % (received, length), self.host, self.port)
+            os.replace(part, dest_path)
+            self._debug('download_logs: %d bytes written' % length)
+            return LogsResult(length, digest.hexdigest())
+        except BaseException:
+            if os.path.exists(part):
+                os.unlink(part)
+            raise
+        finally:
+            conn.close()
+
+
+def lift_sections(reply, cmds=()):
+    """Copy cgminer sections found under ``Msg`` (newer firmware) to the top level of ``reply``.
+
+    ``Msg`` may hold ``{"SUMMARY": [...], ...}``, or the summary row itself (a dict with
+    summary fields such as "Elapsed"/"MHS av"), or a list of summary rows.
+    """
+    if not isinstance(reply, dict):
+        return reply
+    msg = reply.get('Msg')
+    result = dict(reply)
+    wanted = [c.upper() for c in cmds]
+    if isinstance(msg, dict):
+        upper = dict((str(k).upper(), k) for k in msg)
+        lifted = False
+        for name in ('SUMMARY', 'POOLS', 'DEVS', 'EDEVS', 'DEVDETAILS'):
+            if name in upper and name not in result:
+                value = msg[upper[name]]
+                result[name] = value if isinstance(value, list) else [value]
+                lifted = True
+        if not lifted and 'SUMMARY' in wanted and 'SUMMARY' not in result and _looks_like_summary(msg):
+            result['SUMMARY'] = [msg]
+    elif isinstance(msg, list) and 'SUMMARY' in wanted and 'SUMMARY' not in result:
+        rows = [row for row in msg if isinstance(row, dict)]
+        if rows and _looks_like_summary(rows[0]):
+            result['SUMMARY'] = rows
+    if 'EDEVS' in result and 'DEVS' not in result:
+        result['DEVS'] = result['EDEVS']
+    return result
+
+
+def _looks_like_summary(data):
+    keys = set(re.sub(r'[\s_]+', '', str(k)).lower() for k in data)
+    return bool(keys & set(('elapsed', 'mhsav', 'mhs1m', 'hsrt', 'uptime', 'powermode')))
