@@ -52,6 +52,7 @@ sanity: venv
 	rm -rf $(SANITY_COPY) && mkdir -p $(SANITY_COPY)
 	git ls-files -co --exclude-standard | grep -v '^tests/output/' | while read -r f; do [ -e "$$f" ] && echo "$$f"; done \
 	  | tar -cf - -T - | tar -xf - -C $(SANITY_COPY)
+	cd $(SANITY_COPY) && git init -q . # build/ is git-ignored here: give the copy a repository of its own
 	mkdir -p $(TEST_HOME)/.ansible/test/cache
 	cp tests/sanity/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
 	cd $(SANITY_COPY) && HOME=$(TEST_HOME) $(BIN)/ansible-test sanity --python 3.11 --venv --color no
