@@ -1,0 +1,112 @@
+"""Cryptography of the V2.2 API (PROTOCOL.md section 2): md5-crypt keys, signs, AES-256-ECB."""
+
+import base64
+import hashlib
+import secrets
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from passlib.hash import md5_crypt
+
+# Alphabet of md5-crypt salts (the "./0-9A-Za-z" crypt alphabet).
+SALT_ALPHABET = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'
+
+# The salt real miners hand out for the factory password.
+FACTORY_PASSWORD = 'admin'
+FACTORY_SALT = 'BQ5hoXV9'
+
+
+def md5crypt_hash(secret, salt):
+    """Return the hash part (after the third ``$``) of ``$1$salt$hash``."""
+    full = md5_crypt.using(salt=salt).hash(secret)
+    return full.split('$', 3)[3]
+
+
+def salt_for_password(password):
+    """Stable salt for a password.
+
+    Real miners keep one salt per password; the factory password's salt is known. For
+    other passwords any stable 8-character crypt salt will do, so derive one from the
+    password itself (it may contain ``.`` and ``/``, which clients must survive).
+    """
+    if password == FACTORY_PASSWORD:
+        return FACTORY_SALT
+    digest = hashlib.sha256(('whatsminer-sim-salt:' + password).encode('utf-8')).digest()
+    return ''.join(SALT_ALPHABET[b % 64] for b in digest[:8])
+
+
+def new_salt(rng=None):
+    """A fresh random 8-character crypt salt (used as ``newsalt``)."""
+    if rng is None:
+        return ''.join(secrets.choice(SALT_ALPHABET) for _ in range(8))
+    return ''.join(rng.choice(SALT_ALPHABET) for _ in range(8))
+
+
+def make_key(password, salt):
+    """key = md5-crypt(password, salt), hash part."""
+    return md5crypt_hash(password, salt)
+
+
+def make_sign(key, time_str, newsalt):
+    """sign = md5-crypt(key + last four characters of time, newsalt), hash part."""
+    return md5crypt_hash(key + str(time_str)[-4:], newsalt)
+
+
+def aes_key(key):
+    """aeskey = sha256(key): the 32 raw digest bytes."""
+    return hashlib.sha256(key.encode('utf-8')).digest()
+
+
+def _cipher(aeskey):
+    return Cipher(algorithms.AES(aeskey), modes.ECB())  # nosec - ECB is what the protocol uses
+
+
+def zero_pad(data):
+    """Pad with NUL bytes to a multiple of 16 (nothing added when already aligned)."""
+    rest = len(data) % 16
+    return data + b'\0' * (16 - rest) if rest else data
+
+
+def pkcs7_pad(data):
+    """PKCS#7 padding (always adds 1..16 bytes)."""
+    n = 16 - len(data) % 16
+    return data + bytes([n]) * n
+
+
+def unpad(data):
+    """Remove PKCS#7 padding if present and valid, else cut at the first NUL byte.
+
+    A JSON text never ends with a byte in 0x01..0x10, so a valid-looking PKCS#7 tail is
+    unambiguous; otherwise the plaintext was zero-padded.
+    """
+    if data:
+        n = data[-1]
+        if 1 <= n <= 16 and len(data) >= n and data[-n:] == bytes([n]) * n:
+            return data[:-n]
+    return data.split(b'\0', 1)[0]
+
+
+def encrypt(aeskey, plaintext, padding='zero'):
+    """AES-256-ECB encrypt ``plaintext`` (bytes or str) and return the base64 text."""
+    if isinstance(plaintext, str):
+        plaintext = plaintext.encode('utf-8')
+    padded = pkcs7_pad(plaintext) if padding == 'pkcs7' else zero_pad(plaintext)
+    enc = _cipher(aeskey).encryptor()
+    return base64.b64encode(enc.update(padded) + enc.finalize()).decode('ascii')
+
+
+def decrypt_raw(aeskey, ciphertext):
+    """AES-256-ECB decrypt raw bytes (length must be a multiple of 16); padding left in place."""
+    dec = _cipher(aeskey).decryptor()
+    return dec.update(ciphertext) + dec.finalize()
+
+
+def b64decode_strict(text):
+    """Decode base64, tolerating missing padding and embedded whitespace; raise ValueError on junk."""
+    if not isinstance(text, str):
+        raise ValueError('data is not a string')
+    cleaned = ''.join(text.split())
+    cleaned += '=' * (-len(cleaned) % 4)
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(str(exc)) from exc

@@ -1,0 +1,274 @@
+"""A fleet of simulated miners in one asyncio process: addresses, state files, inventory, ready file."""
+
+import asyncio
+import collections
+import ipaddress
+import json
+import logging
+import os
+import random
+import tempfile
+from dataclasses import dataclass
+
+from . import models
+from .miner import Miner
+from .state import default_settings, load_json, merge, write_json_atomic
+
+LOG = logging.getLogger(__name__)
+LOOPBACK = ipaddress.IPv4Network('127.0.0.0/8')
+
+
+@dataclass
+class SimConfig:
+    """Fleet-wide options (the CLI flags)."""
+
+    miners: int = 1
+    models: tuple = tuple(models.DEFAULT_MODEL_CYCLE)
+    base_address: str = '127.0.1.1'
+    port: int = 4028
+    consecutive_ports: bool = False
+    state_dir: str = ''
+    password: str = 'admin'
+    write_api: bool = True
+    factory_write_api: bool = False
+    api_version: str = ''  # '' = per model; '1'/'2'; or 'M30S+=1,M50=2'
+    field_quirks: str = ''  # '' none; 'all' or a comma list of protocol.QUIRKS
+    restart_seconds: float = 5.0
+    no_reply_probability: float = 0.5
+    seed: int = None
+    token_lifetime: float = 1800.0
+    idle_timeout: float = 10.0
+    ramp_seconds: float = 60.0
+    faults: tuple = ()
+    inventory: str = ''
+    inventory_password: bool = False
+    control_port: int = 0
+    ready_file: str = ''
+
+
+def usable_address(ip):
+    """127.0.0.0/8 only, never an address ending in .0 or .255."""
+    try:
+        addr = ipaddress.IPv4Address(ip)
+    except ValueError:
+        return False
+    return addr in LOOPBACK and int(addr) & 0xFF not in (0, 255)
+
+
+def allocate(base, count, port, consecutive):
+    """[(host, port)] for ``count`` miners starting at ``base``."""
+    if not usable_address(base) and not (consecutive and ipaddress.IPv4Address(base) in LOOPBACK):
+        raise ValueError('base address %s must be in 127.0.0.0/8 and not end in .0 or .255' % base)
+    if consecutive:
+        if port + count - 1 > 65535:
+            raise ValueError('not enough ports above %d for %d miners' % (port, count))
+        return [(base, port + i) for i in range(count)]
+    out = []
+    addr = int(ipaddress.IPv4Address(base))
+    while len(out) < count:
+        ip = ipaddress.IPv4Address(addr)
+        if ip not in LOOPBACK:
+            raise ValueError('ran out of loopback addresses after %d miners' % len(out))
+        if usable_address(str(ip)):
+            out.append((str(ip), port))
+        addr += 1
+    return out
+
+
+def parse_api_versions(spec):
+    """'' -> {}; '1' -> {'*': 1}; 'M30S+=1,M50=2' -> {'M30S+': 1, 'M50': 2}."""
+    out = {}
+    for part in (spec or '').split(','):
+        part = part.strip()
+        if not part:
+            continue
+        if '=' in part:
+            name, value = part.split('=', 1)
+            out[models.get_model(name).name] = int(value)
+        else:
+            out['*'] = int(part)
+    for value in out.values():
+        if value not in (1, 2):
+            raise ValueError('api version must be 1 or 2')
+    return out
+
+
+def parse_fault(text):
+    """'latency:0.5' -> {'kind': 'latency', 'seconds': 0.5}; 'garbage:3' -> count 3; 'error_code:110' -> code."""
+    kind, _, arg = text.partition(':')
+    fault = {'kind': kind.strip()}
+    if arg:
+        if fault['kind'] in ('latency', 'refuse'):
+            fault['seconds'] = float(arg)
+        elif fault['kind'] == 'error_code':
+            fault['code'] = int(arg)
+        else:
+            fault['count'] = int(arg)
+    return fault
+
+
+class Fleet:
+    """All miners of one simulator process."""
+
+    def __init__(self, config):
+        self.config = config
+        self.miners = []
+        self.by_id = {}
+        self.tasks = set()
+        self.conn_tasks = set()
+        self.stopping = False
+        self.stopped = asyncio.Event()
+        self.control = None
+        self.control_url = ''
+        self.own_state_dir = False
+        if not config.state_dir:
+            config.state_dir = tempfile.mkdtemp(prefix='whatsminer-sim-')
+            self.own_state_dir = True
+        os.makedirs(config.state_dir, exist_ok=True)
+
+    # ------------------------------------------------------------------ helpers used by miners
+
+    def rng_for(self, index):
+        if self.config.seed is None:
+            return random.Random()
+        return random.Random(self.config.seed * 1000003 + index)
+
+    def schedule(self, coro):
+        task = asyncio.get_running_loop().create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
+
+    def can_use_address(self, ip):
+        return usable_address(ip)
+
+    def miner_moved(self, _miner):
+        """A miner came back (maybe elsewhere): refresh the ready file."""
+        if not self.stopping:
+            self.write_ready_file()
+
+    def get(self, ident):
+        """Find a miner by id (``sim-0001``) or ``host:port``."""
+        if ident in self.by_id:
+            return self.by_id[ident]
+        for miner in self.miners:
+            if '%s:%s' % (miner.host, miner.port) == ident:
+                return miner
+        return None
+
+    # ------------------------------------------------------------------ building
+
+    def build(self):
+        cfg = self.config
+        cycle = [models.get_model(m).name for m in cfg.models] or list(models.DEFAULT_MODEL_CYCLE)
+        api_versions = parse_api_versions(cfg.api_version)
+        quirks = [q.strip() for q in (cfg.field_quirks or '').split(',') if q.strip()]
+        for index, (host, port) in enumerate(allocate(cfg.base_address, cfg.miners, cfg.port, cfg.consecutive_ports)):
+            mid = 'sim-%04d' % (index + 1)
+            path = os.path.join(cfg.state_dir, mid + '.json')
+            saved = load_json(path)
+            model_name = cycle[index % len(cycle)]
+            if saved and saved.get('model') in models.MODELS:
+                model_name = saved['model']
+            profile = models.MODELS[model_name]
+            settings = default_settings(profile, mid, index, cfg.password, cfg.write_api, host, port)
+            if saved:
+                merge(settings, saved)
+            settings.update({'id': mid, 'model': profile.name, 'home_host': host, 'port': port})
+            if profile.name in api_versions or '*' in api_versions:
+                settings['api_version'] = api_versions.get(profile.name, api_versions.get('*'))
+            if quirks:
+                settings['quirks'] = ['nul', 'trailing_comma', 'inf', 'str_numbers', 'psu', 'error_code', 'newline'] if 'all' in quirks else quirks
+            miner = Miner(self, index, profile, settings, path)
+            self.miners.append(miner)
+            self.by_id[mid] = miner
+
+    async def start(self):
+        """Build, listen, start the control server, write inventory and ready file."""
+        from .control import start_control  # late import keeps module deps one-way
+        self.build()
+        for miner in self.miners:
+            miner.save()
+            for text in self.config.faults:
+                miner.add_fault(parse_fault(text))
+        results = await asyncio.gather(*(m.start_listening() for m in self.miners))
+        failed = [m.id for m, ok in zip(self.miners, results) if not ok and not m.has_fault('refuse')]
+        if failed:
+            raise OSError('could not listen for %d miner(s): %s' % (len(failed), ', '.join(failed[:5])))
+        self.control = await start_control(self, self.config.control_port)
+        port = self.control.sockets[0].getsockname()[1]
+        self.control_url = 'http://127.0.0.1:%d' % port
+        if self.config.inventory:
+            self.write_inventory(self.config.inventory)
+        self.write_ready_file()
+
+    async def stop(self):
+        """Close every socket, cancel what is running, flush state."""
+        if self.stopping:
+            return
+        self.stopping = True
+        if self.control is not None:
+            self.control.close()
+        for miner in self.miners:
+            await miner.stop_listening()
+        for task in list(self.tasks) + list(self.conn_tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        pending = [t for t in list(self.tasks) + list(self.conn_tasks) if t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=2)
+        for miner in self.miners:
+            miner.save()
+        self.stopped.set()
+
+    def request_stop(self):
+        self.schedule(self.stop())
+
+    # ------------------------------------------------------------------ files
+
+    def listing(self):
+        return [m.describe() for m in self.miners]
+
+    def write_ready_file(self):
+        if not self.config.ready_file:
+            return
+        write_json_atomic(self.config.ready_file, {
+            'control_url': self.control_url,
+            'miners': [{'id': m.id, 'host': m.host, 'port': m.port, 'model': m.profile.name} for m in self.miners],
+            'pid': os.getpid(),
+            'state_dir': self.config.state_dir,
+        })
+
+    def inventory_text(self):
+        lines = ['# Written by the WhatsMiner simulator (tests/simulator). Do not edit.', 'all:', '  children:', '    miners:']
+        password = None
+        if self.config.inventory_password:
+            # the most common password goes in the group; miners that differ get their own
+            counter = collections.Counter(m.settings['password'] for m in self.miners)
+            password = counter.most_common(1)[0][0] if counter else self.config.password
+            lines += ['      vars:', '        whatsminer_password: %s' % _yaml_str(password)]
+        lines.append('      children:')
+        groups = {}
+        for miner in self.miners:
+            groups.setdefault(miner.profile.group, []).append(miner)
+        for group in sorted(groups):
+            lines += ['        %s:' % group, '          hosts:']
+            for miner in groups[group]:
+                lines += ['            %s:' % miner.id,
+                          '              ansible_host: %s' % miner.host,
+                          '              whatsminer_port: %d' % miner.port]
+                if password is not None and miner.settings['password'] != password:
+                    lines.append('              whatsminer_password: %s' % _yaml_str(miner.settings['password']))
+        return '\n'.join(lines) + '\n'
+
+    def write_inventory(self, path):
+        directory = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix='.tmp-', dir=directory)
+        with os.fdopen(fd, 'w', encoding='utf-8') as handle:
+            handle.write(self.inventory_text())
+        os.replace(tmp, path)
+
+
+def _yaml_str(value):
+    """Quote a string for YAML (double quotes, JSON escaping is valid YAML)."""
+    return json.dumps(value)

@@ -1,0 +1,426 @@
+"""One simulated miner: settings, runtime state, tokens, faults, restarts and telemetry.
+
+The protocol layer (``api_v2``) validates requests and calls into this class; the
+listener (``server``) owns the sockets. Keeping the miner protocol-neutral leaves room
+for an API V3 front end on port 4433 over the same state later.
+"""
+
+import asyncio
+import copy
+import io
+import json
+import logging
+import tarfile
+import time
+
+from . import crypto, models
+from .state import factory_values, merge, write_json_atomic
+
+LOG = logging.getLogger(__name__)
+
+FAULT_KINDS = (
+    'latency', 'refuse', 'reset', 'garbage', 'truncated', 'stall', 'token_exhaustion', 'stale_token',
+    'reboot', 'no_reply', 'write_api_off', 'wrong_password',
+    'fan_failure', 'overheat', 'hashboard_failure', 'pool_down', 'error_code',
+)
+
+# Error codes that the telemetry faults raise (see shared/data/whatsminer_error_codes.json).
+FAULT_ERROR_CODES = {
+    'fan_failure': [110, 111],
+    'overheat': [600, 350],
+    'hashboard_failure': [530, 2310],
+    'pool_down': [2010, 2020],
+}
+
+MAX_TOKENS = 100
+
+
+class Token:
+    """One get_token slot."""
+
+    __slots__ = ('sign', 'time4', 'newsalt', 'expires')
+
+    def __init__(self, sign, time4, newsalt, expires):
+        self.sign = sign
+        self.time4 = time4
+        self.newsalt = newsalt
+        self.expires = expires
+
+
+class Miner:
+    """A simulated WhatsMiner."""
+
+    def __init__(self, fleet, index, profile, settings, state_path):
+        self.fleet = fleet
+        self.config = fleet.config
+        self.index = index
+        self.id = settings['id']
+        self.profile = profile
+        self.settings = settings
+        self.state_path = state_path
+        self.rng = fleet.rng_for(index)
+        now = time.time()
+        self.boot_time = now
+        self.btminer_start = now
+        self.mining = bool(settings.get('power_on', True)) and bool(settings.get('btminer_init', True))
+        self.power_pct_temp = None
+        self.tokens = []
+        self.counts = {}
+        self.faults = []
+        self.logs_empty = False
+        self.online = False
+        self.restarting = False
+        self.host = self._bind_host()
+        self.port = int(settings.get('port', self.config.port))
+        self.server = None  # asyncio.Server while listening
+        self.restart_task = None
+        self.last_error_codes = {}  # code -> first-seen unix time
+        self._key_cache = (None, None, None, None)
+        self.share_base = self.rng.randint(1000, 50000)
+        self.phase = self.rng.random() * 6.28
+
+    # ------------------------------------------------------------------ state
+
+    def _bind_host(self):
+        net = self.settings.get('network', {})
+        if net.get('proto') == 'static' and self.fleet.can_use_address(net.get('ip', '')):
+            return net['ip']
+        return self.settings['home_host']
+
+    def save(self):
+        """Persist the settings (atomic replace)."""
+        if self.state_path:
+            write_json_atomic(self.state_path, self.settings)
+
+    def patch_settings(self, patch):
+        """Merge a control-API patch into the settings (someone changed the miner behind our back)."""
+        old_password = self.settings.get('password')
+        merge(self.settings, patch)
+        if self.settings.get('password') != old_password:
+            self.tokens = []
+        if 'power_on' in patch or 'btminer_init' in patch:
+            self.mining = bool(self.settings.get('power_on')) and bool(self.settings.get('btminer_init', True))
+        self.save()
+
+    @property
+    def api_version(self):
+        try:
+            return int(self.settings.get('api_version', 2))
+        except (TypeError, ValueError):
+            return 2
+
+    @property
+    def quirks(self):
+        quirks = self.settings.get('quirks') or []
+        if quirks is True or quirks == 'all':
+            return frozenset(('nul', 'trailing_comma', 'inf', 'str_numbers', 'psu', 'error_code', 'newline'))
+        return frozenset(quirks)
+
+    def count(self, name):
+        self.counts[name] = self.counts.get(name, 0) + 1
+
+    # ------------------------------------------------------------------ crypto / tokens
+
+    def key(self):
+        """(salt, key, aeskey) of the current password, cached (md5-crypt is slow in pure Python)."""
+        password = self.settings['password']
+        if self._key_cache[0] != password:
+            salt = crypto.salt_for_password(password)
+            key = crypto.make_key(password, salt)
+            self._key_cache = (password, salt, key, crypto.aes_key(key))
+        return self._key_cache[1:]
+
+    def live_tokens(self, now=None):
+        now = time.time() if now is None else now
+        self.tokens = [t for t in self.tokens if t.expires > now]
+        return self.tokens
+
+    def issue_token(self, when):
+        """Create a token slot; return (time4, salt, newsalt) or None when all slots are taken."""
+        if len(self.live_tokens()) >= MAX_TOKENS:
+            return None
+        salt, key, _aes = self.key()
+        time4 = str(when)[-4:]
+        newsalt = crypto.new_salt(self.rng)
+        sign = crypto.make_sign(key, time4, newsalt)
+        self.tokens.append(Token(sign, time4, newsalt, time.time() + self.config.token_lifetime))
+        return time4, salt, newsalt
+
+    def check_token(self, token):
+        return isinstance(token, str) and any(t.sign == token for t in self.live_tokens())
+
+    # ------------------------------------------------------------------ faults
+
+    def add_fault(self, spec):
+        """Add a fault; ``spec`` is {"kind": K, "count": N?, "seconds": S?, "code": C?}."""
+        kind = spec.get('kind')
+        if kind not in FAULT_KINDS:
+            raise ValueError('unknown fault kind %r (known: %s)' % (kind, ', '.join(FAULT_KINDS)))
+        fault = {'kind': kind}
+        for name in ('count', 'seconds', 'code'):
+            if spec.get(name) is not None:
+                value = spec[name]
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError('%s must be a number' % name)
+                fault[name] = value
+        if kind == 'reboot':
+            self.restart('board')
+            return fault
+        if kind == 'error_code' and 'code' not in fault:
+            raise ValueError('error_code fault needs "code"')
+        if kind == 'refuse':
+            if 'seconds' in fault:
+                fault['until'] = time.time() + float(fault['seconds'])
+                asyncio.get_running_loop().call_later(float(fault['seconds']) + 0.01, self._refuse_expired)
+            self.faults.append(fault)
+            self.fleet.schedule(self.stop_listening())
+            return fault
+        self.faults.append(fault)
+        for code in self._fault_codes(fault):
+            self.last_error_codes.setdefault(code, time.time())
+        return fault
+
+    def _refuse_expired(self):
+        now = time.time()
+        self.faults = [f for f in self.faults if not (f['kind'] == 'refuse' and f.get('until', now + 1) <= now)]
+        if not self.has_fault('refuse') and not self.restarting:
+            self.fleet.schedule(self.start_listening())
+
+    def clear_faults(self):
+        had_refuse = self.has_fault('refuse')
+        self.faults = []
+        self.last_error_codes = {}
+        if had_refuse and not self.restarting:
+            self.fleet.schedule(self.start_listening())
+
+    def has_fault(self, kind):
+        return any(f['kind'] == kind for f in self.faults)
+
+    def take_fault(self, kind):
+        """Return the active fault of ``kind`` (consuming one of its ``count``), or None."""
+        for fault in self.faults:
+            if fault['kind'] != kind:
+                continue
+            if 'count' in fault:
+                fault['count'] -= 1
+                if fault['count'] <= 0:
+                    self.faults.remove(fault)
+            return fault
+        return None
+
+    @staticmethod
+    def _fault_codes(fault):
+        if fault['kind'] == 'error_code':
+            return [int(fault['code'])]
+        return FAULT_ERROR_CODES.get(fault['kind'], [])
+
+    def error_codes(self):
+        """Active error codes with the time they appeared: [(code, unix time)]."""
+        codes = dict(self.last_error_codes)
+        for fault in self.faults:
+            for code in self._fault_codes(fault):
+                codes.setdefault(code, time.time())
+        return sorted(codes.items())
+
+    # ------------------------------------------------------------------ listening and restarts
+
+    async def start_listening(self):
+        """Bind the miner's address; False if it cannot (the address is taken)."""
+        if self.server is not None or self.has_fault('refuse'):
+            return self.server is not None
+        from .server import listen  # late import: server imports this module
+        try:
+            self.server = await listen(self, self.host, self.port)
+        except OSError as exc:
+            LOG.error('%s: cannot listen on %s:%s: %s', self.id, self.host, self.port, exc)
+            self.online = False
+            return False
+        self.online = True
+        return True
+
+    async def stop_listening(self):
+        server, self.server = self.server, None
+        self.online = False
+        if server is not None:
+            server.close()
+
+    def restart(self, kind='btminer', new_firmware=None):
+        """Go unreachable for --restart-seconds, then come back (``kind`` 'btminer' or 'board')."""
+        if self.restarting:
+            return
+        self.restarting = True
+        self.mining = False
+        self.settings['boot_count'] = int(self.settings.get('boot_count', 0)) + 1
+        if new_firmware:
+            self.settings['firmware_version'] = new_firmware
+        self.save()
+        self.restart_task = self.fleet.schedule(self._restart(kind))
+
+    async def _restart(self, kind):
+        await self.stop_listening()
+        self.tokens = []
+        await asyncio.sleep(self.config.restart_seconds)
+        if self.fleet.stopping:
+            return
+        now = time.time()
+        if kind == 'board':
+            self.boot_time = now
+        self.btminer_start = now
+        self.power_pct_temp = None
+        self.last_error_codes = {}
+        self.mining = bool(self.settings.get('power_on', True)) and bool(self.settings.get('btminer_init', True))
+        new_host = self._bind_host()
+        if new_host != self.host:
+            LOG.info('%s: moving %s -> %s', self.id, self.host, new_host)
+            self.host = new_host
+        self.restarting = False
+        if not await self.start_listening() and self.host != self.settings['home_host']:
+            self.host = self.settings['home_host']
+            await self.start_listening()
+        self.fleet.miner_moved(self)
+
+    # ------------------------------------------------------------------ commands (protocol-neutral)
+
+    def apply_settings(self, values):
+        self.settings.update(copy.deepcopy(values))
+        self.save()
+
+    def power_off(self):
+        self.settings['power_on'] = False
+        self.mining = False
+        self.save()
+
+    def power_on(self):
+        """Hashboards on and mining; the hashrate ramps up from zero."""
+        self.settings['power_on'] = True
+        if not self.mining:
+            self.mining = True
+            self.btminer_start = time.time()
+        self.save()
+
+    def factory_reset(self):
+        merge(self.settings, factory_values(self.profile, self.config.factory_write_api))
+        self.power_pct_temp = None
+        self.save()
+
+    def firmware_family(self):
+        return self.profile.family
+
+    # ------------------------------------------------------------------ telemetry
+
+    def ramp(self, now):
+        """0..1: how far the hashrate has climbed since btminer started."""
+        seconds = self.config.ramp_seconds / (3.0 if self.settings.get('fast_boot') else 1.0)
+        if seconds <= 0:
+            return 1.0
+        return max(0.0, min(1.0, (now - self.btminer_start) / seconds))
+
+    def output(self, now=None):
+        """Current (TH/s, W, board shares), with a little noise."""
+        now = time.time() if now is None else now
+        settings = dict(self.settings)
+        settings['power_pct_temp'] = self.power_pct_temp
+        failed = 1 if self.has_fault('hashboard_failure') else 0
+        ths, watts, shares = models.compute_output(self.profile, settings, mining=self.mining and not self.restarting,
+                                                   ramp=self.ramp(now), failed_boards=failed)
+        if ths > 0:
+            ths *= 1 + 0.01 * models.wave(now, 37, self.phase) + self.rng.uniform(-0.004, 0.004)
+            watts *= 1 + 0.004 * models.wave(now, 53, self.phase)
+        return ths, watts, shares
+
+    def env_temp(self, now):
+        base = 30.0 if self.profile.hydro else 26.0
+        if self.has_fault('overheat'):
+            base += 22
+        return round(base + 2.5 * models.wave(now, 600, self.phase), 2)
+
+    def chip_temps(self, now, watts):
+        """(min, max, avg) chip temperature in degC, following power."""
+        load = max(0.0, watts - models.IDLE_POWER_W) / self.profile.nominal_w
+        avg = self.env_temp(now) + 45 * load + 1.5 * models.wave(now, 41, self.phase)
+        if self.has_fault('overheat'):
+            avg += 25
+        return round(avg - 6, 2), round(avg + 7, 2), round(avg, 2)
+
+    def fans(self, now, watts):
+        """(in, out) fan RPM; hydro models have no fans; fan-zero lets idle fans stop."""
+        if self.profile.hydro:
+            return 0, 0
+        load = max(0.0, watts - models.IDLE_POWER_W) / self.profile.nominal_w
+        if load == 0 and self.settings.get('fan_zero_speed'):
+            return 0, 0
+        rpm = int(self.profile.fan_rpm * (0.35 + 0.6 * load) + 60 * models.wave(now, 29, self.phase))
+        fan_in, fan_out = rpm, rpm + 120
+        if self.has_fault('fan_failure'):
+            fan_in = 0
+        return max(0, fan_in), max(0, fan_out)
+
+    def elapsed(self, now):
+        return 0 if self.restarting else int(now - self.btminer_start)
+
+    def uptime(self, now):
+        return int(now - self.boot_time)
+
+    # ------------------------------------------------------------------ logs
+
+    def log_archive(self):
+        """A real gzip tarball of simulated logs (empty bytes if logs were emptied)."""
+        if self.logs_empty:
+            return b''
+        now = time.time()
+        ths, watts, _ = self.output(now)
+        lines = []
+        start = int(self.btminer_start)
+        for i in range(40):
+            stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + i * 5))
+            lines.append('%s btminer[%d]: board %d: freq %d MHz, hashrate %.2f TH/s' % (
+                stamp, 1200 + self.index, i % 3, self.profile.freq_mhz, ths / 3))
+        messages = ['%s kernel: WhatsMiner %s boot #%d' % (time.strftime('%b %d %H:%M:%S', time.gmtime(self.boot_time)),
+                                                          self.profile.name, self.settings.get('boot_count', 0))]
+        status = {'id': self.id, 'model': self.profile.name, 'firmware': self.settings['firmware_version'],
+                  'power_w': round(watts, 1), 'errors': [c for c, _t in self.error_codes()]}
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode='w:gz') as tar:
+            for name, text in (('log/btminer.log', '\n'.join(lines) + '\n'),
+                               ('log/messages', '\n'.join(messages) + '\n'),
+                               ('log/miner_status.json', json.dumps(status, indent=1) + '\n')):
+                data = text.encode('utf-8')
+                info = tarfile.TarInfo(name)
+                info.size = len(data)
+                info.mtime = int(now)
+                tar.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    # ------------------------------------------------------------------ control view
+
+    def describe(self):
+        return {'id': self.id, 'host': self.host, 'port': self.port, 'model': self.profile.name, 'online': self.online}
+
+    def full_state(self):
+        now = time.time()
+        ths, watts, _ = self.output(now)
+        data = self.describe()
+        data.update({
+            'settings': copy.deepcopy(self.settings),
+            'password': self.settings['password'],
+            'firmware_version': self.settings['firmware_version'],
+            'power_state': 'on' if self.settings.get('power_on') else 'off',
+            'mining': self.mining and not self.restarting,
+            'restarting': self.restarting,
+            'power_pct_temp': self.power_pct_temp,
+            'counts': dict(self.counts),
+            'live_tokens': len(self.live_tokens(now)),
+            'faults': copy.deepcopy(self.faults),
+            'error_codes': [c for c, _t in self.error_codes()],
+            'logs_empty': self.logs_empty,
+            'hashrate_ths': round(ths, 3),
+            'power_w': round(watts, 1),
+            'uptime': self.uptime(now),
+            'elapsed': self.elapsed(now),
+            'cooling': self.profile.cooling,
+            'family': self.profile.family,
+        })
+        data['counts'].setdefault('reads', 0)
+        data['counts'].setdefault('writes', 0)
+        data['counts'].setdefault('bad_requests', 0)
+        return data
