@@ -13,7 +13,7 @@ options:
   host:
     description:
       - Address (IPv4, IPv6 or host name) of the miner's API.
-      - When the task targets the miner itself (C(hosts: miners)), this defaults to the host's
+      - When the task targets the miner itself (a play on the miners' inventory hosts), this defaults to the host's
         C(ansible_host), falling back to C(inventory_hostname). It is only required when the module
         is run outside its action plugin, for example with C(delegate_to).
     type: str
@@ -39,8 +39,8 @@ options:
     default: 10
 notes:
   - The task runs on the Ansible controller and talks to the miner over TCP; nothing runs on the miner
-    and no SSH connection is made. Target the miners directly (C(hosts: miners)); no C(delegate_to)
-    or C(connection: local) is needed.
+    and no SSH connection is made. Target the miners directly (a play on the miners' inventory hosts);
+    no C(delegate_to) and no C(connection=local) is needed.
   - Writes require the miner's write API to be enabled in WhatsMinerTool (after the default admin
     password has been changed); otherwise the miner answers code 45 and the task fails with a message
     saying so.

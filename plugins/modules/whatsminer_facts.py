@@ -45,8 +45,8 @@ options:
     default: [all]
   fail_on_unreachable:
     description:
-      - When V(false), an unreachable miner does not fail the task; the facts are then
-        C({reachable: false, host, port, error}). Useful for fleet reports.
+      - When V(false), an unreachable miner does not fail the task; its facts then only hold
+        C(reachable) (V(false)), C(host), C(port) and C(error). Useful for fleet reports.
     type: bool
     default: true
 '''

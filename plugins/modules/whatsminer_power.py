@@ -17,7 +17,7 @@ description:
     WhatsMiner API V2.2. When set they are sent on every run, the task reports C(changed), lists them
     under RV(unverified) and warns.
   - Changing O(mode), O(power_limit) or O(target_freq_percent) restarts the mining process, and the miner
-    often closes the connection without a reply. The module then never resends: with O(wait=true) it
+    often closes the connection without a reply. The module then never resends. With O(wait=true) it
     waits until the miner answers again and reads the setting back, failing clearly when it does not match
     or the miner does not come back within O(wait_timeout).
   - Settings are applied in a safe order - start mining, fast boot and up-frequency speed (effective at the
