@@ -254,6 +254,11 @@ class Miner:
         if new_firmware:
             self.settings['firmware_version'] = new_firmware
         self.save()
+        # stop listening at once, so that the next connect is refused deterministically
+        server, self.server = self.server, None
+        self.online = False
+        if server is not None:
+            server.close()
         self.restart_task = self.fleet.schedule(self._restart(kind))
 
     async def _restart(self, kind):
