@@ -1,0 +1,54 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""whatsminer_facts: subset resolution and the normalised view."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, resolve_subsets
+
+ALL_BUT_MSG = ['version', 'status', 'summary', 'pools', 'devs', 'devdetails', 'psu', 'miner_info', 'error_codes']
+
+
+@pytest.mark.parametrize('requested, password, expected', [
+    (['all'], False, ALL_BUT_MSG),
+    (['all'], True, ALL_BUT_MSG + ['customer_msg']),
+    (['min'], True, ['version', 'status']),
+    (['!all'], True, ['version', 'status']),
+    (['summary'], False, ['version', 'status', 'summary']),
+    (['all', '!error_codes', '!devs'], False, [s for s in ALL_BUT_MSG if s not in ('error_codes', 'devs')]),
+    (['!psu'], False, [s for s in ALL_BUT_MSG if s != 'psu']),
+])
+def test_resolve_subsets(requested, password, expected):
+    assert resolve_subsets(requested, password) == expected
+
+
+def test_unknown_subset_names_the_choices():
+    with pytest.raises(Exception) as info:
+        resolve_subsets(['sumary'], False)
+    assert 'sumary' in str(info.value) and 'summary' in str(info.value)
+
+
+def test_view_is_the_same_for_api_1_and_2():
+    v1 = dict(
+        version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': 'whatsminer v1.4.0', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
+        status={'STATUS': 'S', 'Code': 131, 'Msg': {'btmineroff': 'false', 'Firmware Version': "'20210322.22.REL'"}},
+        summary={'STATUS': [{'STATUS': 'S'}], 'SUMMARY': [{'MHS av': '100000000', 'Power': '3400', 'Power Mode': 'Normal'}]},
+    )
+    v2 = dict(
+        version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': '2.0.5', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
+        status={'STATUS': 'S', 'Code': 131, 'Msg': {'mineroff': 'false', 'FirmwareVersion': '20210322.22.REL', 'power_mode': 'Normal'}},
+        summary={'STATUS': [{'STATUS': 'S'}], 'SUMMARY': [{'MHS av': 100000000.0, 'Power': 3400, 'Power Mode': 'Normal'}]},
+    )
+    views = [build_view(raw, 'h', 4028) for raw in (v1, v2)]
+    for view in views:
+        del view['raw']
+        del view['api_version']
+    assert views[0] == views[1]
+    assert views[0]['model'] == 'M30S+'
+    assert views[0]['firmware_version'] == '20210322.22.REL'
+    assert views[0]['hashrate_ths'] == 100.0
+    assert views[0]['efficiency_jth'] == 34.0
+    assert views[0]['mining'] is True
