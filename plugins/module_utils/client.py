@@ -201,6 +201,12 @@ class WhatsMinerClient(object):
             raise ValueError('read_joined needs at least one command')
         name = '+'.join(cmds)
         reply = self.read(name)
+        for cmd in cmds:
+            sub = reply.get(cmd)
+            if isinstance(sub, list) and sub and isinstance(sub[0], dict) and 'STATUS' in sub[0]:
+                err = self._error(sub[0], cmd)
+                if err is not None:
+                    raise err
         return lift_sections(reply, cmds)
 
     # ------------------------------------------------------------------ token
@@ -382,11 +388,13 @@ class WhatsMinerClient(object):
     def upload_firmware(self, path_or_bytes):
         """Upload a firmware image (PROTOCOL.md section 5).
 
-        Sends update_firmware encrypted, waits for Msg "ready", then sends the size as a 4-byte
-        little-endian integer and the bytes on the same connection. Returns
-        ``{'size', 'sha256', 'reply'}`` (``reply`` is whatever the miner answered afterwards, or
-        None when it just closed). Success is only confirmed by reading the firmware version back
-        after the reboot. Connection lost while or after sending -> OutcomeUnknown.
+        Sends update_firmware encrypted, waits for Msg "ready" (plain or encrypted, possibly
+        split), then sends the size as a 4-byte little-endian integer and the image on the same
+        connection. Returns ``{'size', 'sha256', 'reply'}`` when the miner acknowledged the image;
+        raises the ApiError subclass when it refused it (nothing applied), and
+        :class:`OutcomeUnknown` when the connection was lost while or after sending or the miner
+        closed without a (readable) answer: then read the firmware version back, never resend blindly.
+        Before "ready" nothing has been sent, so errors there are ordinary errors.
         """
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             data = bytes(path_or_bytes)
@@ -407,45 +415,44 @@ class WhatsMinerClient(object):
                 raise ProtocolError('update_firmware: expected Msg "ready"', self.host, self.port,
                                     raw=json.dumps(reply)[:120])
             self._debug('update_firmware: miner ready, sending %d bytes' % size)
+            handle = open(source, 'rb') if source is not None else None
             try:
                 conn.send(struct.pack('<I', size))
-                if data is not None:
-                    for offset in range(0, size, _FILE_CHUNK):
-                        chunk = data[offset:offset + _FILE_CHUNK]
-                        digest.update(chunk)
-                        conn.send(chunk)
-                        sent += len(chunk)
-                else:
-                    with open(source, 'rb') as handle:
-                        while sent < size:
-                            chunk = handle.read(min(_FILE_CHUNK, size - sent))
-                            if not chunk:
-                                raise ValueError('firmware file shrank while it was being sent')
-                            digest.update(chunk)
-                            conn.send(chunk)
-                            sent += len(chunk)
+                while sent < size:
+                    if handle is not None:
+                        chunk = handle.read(min(_FILE_CHUNK, size - sent))
+                        if not chunk:
+                            raise OutcomeUnknown('update_firmware', self.host, self.port,
+                                                 'the file shrank while it was sent (%d of %d bytes)' % (sent, size))
+                    else:
+                        chunk = data[sent:sent + _FILE_CHUNK]
+                    digest.update(chunk)
+                    conn.send(chunk)
+                    sent += len(chunk)
             except (MinerUnreachable, MinerTimeout) as exc:
                 raise OutcomeUnknown('update_firmware', self.host, self.port,
                                      'connection lost after %d of %d firmware bytes (%s)' % (sent, size, exc.message))
+            finally:
+                if handle is not None:
+                    handle.close()
             try:
                 tail = conn.read_to_eof(DEFAULT_MAX_REPLY_BYTES)
             except NoReply:
-                tail = None
-            except (MinerUnreachable, MinerTimeout) as exc:
+                raise OutcomeUnknown('update_firmware', self.host, self.port,
+                                     'all %d bytes sent, then the connection closed without an answer' % size)
+            except (MinerUnreachable, MinerTimeout, ProtocolError) as exc:
                 raise OutcomeUnknown('update_firmware', self.host, self.port,
                                      'all %d bytes sent, then %s' % (size, exc.message))
         finally:
             conn.close()
-        after = None
-        if tail and tail.strip(b'\x00 \r\n\t'):
-            try:
-                after = self._decode(tail, 'update_firmware', self._session)
-            except ProtocolError:
-                after = None
-            if after is not None:
-                err = self._error(after, 'update_firmware')
-                if err is not None:
-                    raise err
+        try:
+            after = self._decode(tail, 'update_firmware', self._session)
+        except ProtocolError as exc:
+            raise OutcomeUnknown('update_firmware', self.host, self.port,
+                                 'all %d bytes sent, unreadable answer (%s)' % (size, exc.message))
+        err = self._error(after, 'update_firmware')
+        if err is not None:
+            raise err
         return {'size': size, 'sha256': digest.hexdigest(), 'reply': after}
 
     def download_logs(self, dest_path, max_bytes=DEFAULT_MAX_LOG_BYTES):
@@ -493,33 +500,48 @@ class WhatsMinerClient(object):
 
 
 def lift_sections(reply, cmds=()):
-    """Copy cgminer sections found under ``Msg`` (newer firmware) to the top level of ``reply``.
+    """Give a joined reply (``summary+pools``) top-level ``SUMMARY``/``POOLS``/... sections.
 
-    ``Msg`` may hold ``{"SUMMARY": [...], ...}``, or the summary row itself (a dict with
-    summary fields such as "Elapsed"/"MHS av"), or a list of summary rows.
+    Handles the three layouts seen: sections at the top level; cgminer's
+    ``{"summary": [{"STATUS": [...], "SUMMARY": [...]}], "pools": [...], "id": 1}``; and newer
+    firmware's sections under ``Msg`` (``{"SUMMARY": [...]}``, or the summary row itself, or a
+    list of summary rows). Returns a new dict; the original keys are kept.
     """
     if not isinstance(reply, dict):
         return reply
-    msg = reply.get('Msg')
     result = dict(reply)
-    wanted = [c.upper() for c in cmds]
+    wanted = [str(c).upper() for c in cmds]
+    sources = [reply]
+    for cmd in cmds:
+        sub = reply.get(cmd)
+        if sub is None:
+            sub = reply.get(str(cmd).lower())
+        if isinstance(sub, list) and sub and isinstance(sub[0], dict):
+            sub = sub[0]
+        if isinstance(sub, dict):
+            sources.append(sub)
+    msg = reply.get('Msg')
     if isinstance(msg, dict):
-        upper = dict((str(k).upper(), k) for k in msg)
-        lifted = False
-        for name in ('SUMMARY', 'POOLS', 'DEVS', 'EDEVS', 'DEVDETAILS'):
-            if name in upper and name not in result:
-                value = msg[upper[name]]
-                result[name] = value if isinstance(value, list) else [value]
-                lifted = True
-        if not lifted and 'SUMMARY' in wanted and 'SUMMARY' not in result and _looks_like_summary(msg):
+        sources.append(msg)
+    for source in sources:
+        for key, value in source.items():
+            name = str(key).upper()
+            if name in _SECTIONS and name not in result and key not in ('STATUS',):
+                if name == key or source is not reply:
+                    result[name] = value if isinstance(value, list) else [value]
+    if 'SUMMARY' in wanted and 'SUMMARY' not in result:
+        if isinstance(msg, dict) and _looks_like_summary(msg):
             result['SUMMARY'] = [msg]
-    elif isinstance(msg, list) and 'SUMMARY' in wanted and 'SUMMARY' not in result:
-        rows = [row for row in msg if isinstance(row, dict)]
-        if rows and _looks_like_summary(rows[0]):
-            result['SUMMARY'] = rows
+        elif isinstance(msg, list):
+            rows = [row for row in msg if isinstance(row, dict)]
+            if rows and _looks_like_summary(rows[0]):
+                result['SUMMARY'] = rows
     if 'EDEVS' in result and 'DEVS' not in result:
         result['DEVS'] = result['EDEVS']
     return result
+
+
+_SECTIONS = frozenset(('SUMMARY', 'POOLS', 'DEVS', 'EDEVS', 'DEVDETAILS'))
 
 
 def _looks_like_summary(data):

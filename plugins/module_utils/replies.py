@@ -64,7 +64,8 @@ class _Lenient(object):
 
     def parse_document(self):
         start = self.text.find('{')
-        if start < 0:
+        first = self.text.lstrip(self._WS)[:1]
+        if start < 0 or first == '[':
             raise ProtocolError('reply is not a JSON object', raw=self.text)
         if self.text[:start].strip(self._WS):
             self.note('leading garbage')
@@ -237,7 +238,12 @@ class _Lenient(object):
             self.note('bare inf/nan')
             return None
         if self._NUMBER_RE.fullmatch(word):
-            return json.loads(word)
+            try:
+                return json.loads(word)
+            except ValueError:
+                # e.g. a leading zero ("01"): still a number.
+                self.note('non-JSON number')
+                return float(word) if ('.' in word or 'e' in low) else int(word)
         try:
             value = float(word)
         except ValueError:

@@ -182,7 +182,7 @@ def _aes(key_bytes):
 class FakeMiner(object):
     """Token bookkeeping and encryption like a miner; handlers for the scripted server."""
 
-    def __init__(self, password='admin', salt='BQ5hoXV9'):
+    def __init__(self, password='S3cr_t9x', salt='BQ5hoXV9'):
         self.password = password
         self.salt = salt
         self.counter = 0
