@@ -65,3 +65,6 @@ bench: collection
 
 clean:
 	rm -rf $(BUILD) tests/output
+
+# Ecosystem targets (docs, changelog, lint, galaxy build, execution environment) live in mk/.
+-include mk/*.mk
