@@ -8,6 +8,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import os
 import socket
 import struct
 import threading
@@ -19,6 +20,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from passlib.hash import md5_crypt
 
 from whatsminer_sim.fleet import Fleet, SimConfig
+
+SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # ----------------------------------------------------------------------------- client crypto
