@@ -34,6 +34,7 @@ HOST_VARIABLES = dict(
     port='whatsminer_port',
     password='whatsminer_password',
     timeout='whatsminer_timeout',
+    record_slot='whatsminer_record_slot',
 )
 
 

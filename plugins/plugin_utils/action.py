@@ -45,8 +45,9 @@ class WhatsMinerActionModule(ActionBase):
         del tmp
 
         module = self._load_module()
-        args = self._fill_from_host(dict(self._task.args), task_vars)
-        validator = ArgumentSpecValidator(module.argument_spec(), **getattr(module, 'SPEC_KWARGS', {}))
+        spec = module.argument_spec()
+        args = self._fill_from_host(dict(self._task.args), task_vars, spec)
+        validator = ArgumentSpecValidator(spec, **getattr(module, 'SPEC_KWARGS', {}))
         validation = validator.validate(args)
         no_log_values = validation._no_log_values
         if validation.error_messages:
@@ -66,13 +67,13 @@ class WhatsMinerActionModule(ActionBase):
         name = self._task.resolved_action or self._task.action
         return importlib.import_module(MODULES_PACKAGE + name.rsplit('.', 1)[-1])
 
-    def _fill_from_host(self, args, task_vars):
+    def _fill_from_host(self, args, task_vars, spec):
         if not args.get('host'):
             host = task_vars.get('ansible_host') or task_vars.get('inventory_hostname')
             if host:
                 args['host'] = str(self._templar.template(host))
         for option, variable in HOST_VARIABLES.items():
-            if args.get(option) is None and task_vars.get(variable) is not None:
+            if option in spec and args.get(option) is None and task_vars.get(variable) is not None:
                 value = self._templar.template(task_vars[variable])
                 args[option] = str(value) if option == 'password' else value
         return args

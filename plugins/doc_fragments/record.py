@@ -1,0 +1,36 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Options of modules that manage settings the WhatsMiner API V2.2 cannot read back."""
+
+    DOCUMENTATION = r'''
+options:
+  record_slot:
+    description:
+      - Customer message slot (V(msg0) to V(msg9)) in which the collection records, on the miner itself, a
+        fingerprint of each write-only setting it applied. Later runs compare against it and send only what
+        differs, so a second run reports C(ok) and sends nothing, even from an ephemeral CI runner.
+      - The slot must be free or already hold such a record (it starts with C(mo1;)); the task fails
+        otherwise rather than overwrite a customer message.
+      - Without it, write-only settings given to the task are sent on every run and the task reports
+        C(changed) with a warning - never C(ok) on a guess.
+      - Defaults to the host variable C(whatsminer_record_slot) when set.
+      - A setting changed behind the collection's back (miner web page, other tools) is not detected, because
+        the record still says it was applied; use O(reapply=true), or clear the slot, to send it again.
+    type: str
+    choices: [msg0, msg1, msg2, msg3, msg4, msg5, msg6, msg7, msg8, msg9]
+  reapply:
+    description:
+      - Send every write-only setting given to the task, whatever the record says, and rewrite the record.
+    type: bool
+    default: false
+notes:
+  - Fingerprints are 6 hexadecimal characters of SHA-256 over the value; for secrets (pool passwords) the hash is
+    keyed with the admin password, so the record reveals nothing usable. Rotating the admin password therefore
+    makes the next run send pool passwords once more.
+'''

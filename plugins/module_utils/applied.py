@@ -1,0 +1,166 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The applied-settings record: idempotence for settings the V2.2 API cannot read back.
+
+Pool passwords, temperature offset, up-frequency speed, fan-zero, power-off cooling, heat
+mode, web pools, btminer init, time zone and syslog target are write-only in API V2.2. With
+``record_slot`` set (one of the miner's customer messages, msg0-msg9), the collection keeps
+on the miner itself a short fingerprint of what it last applied for each such setting:
+
+    mo1;tz=3fa2c1;sl=09bd7e;...
+
+A run compares the wanted value's fingerprint with the recorded one and sends only what
+differs, then updates the record. The record lives on the miner, so it works from an
+ephemeral CI runner. A setting changed behind the collection's back (web page, another
+tool) is not seen: the record still says it was applied. ``reapply: true`` sends every
+unreadable setting again and rewrites the record; clearing the slot does the same.
+
+Without ``record_slot`` the module is honest: it sends the unreadable settings it is given
+on every run and reports ``changed`` with a warning.
+
+Fingerprints are 6 hex characters of SHA-256 over the value; for secrets (pool passwords)
+the hash is keyed with the miner's admin password (HMAC), so the record reveals nothing
+usable about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+
+RECORD_PREFIX = 'mo1'
+RECORD_SLOTS = tuple('msg%d' % n for n in range(10))
+MAX_RECORD_LENGTH = 127
+
+# setting name -> short key in the record (the record must fit in one 127-character message)
+RECORD_KEYS = dict(
+    pool_passwords='pp',
+    temp_offset='to',
+    upfreq_speed='us',
+    fan_zero_speed='fz',
+    poweroff_cool='pc',
+    heat_mode='hm',
+    web_pools='wp',
+    mine_on_boot='bi',
+    timezone='tz',
+    syslog='sl',
+)
+
+RECORD_ARGUMENT_SPEC = dict(
+    record_slot=dict(type='str', choices=list(RECORD_SLOTS)),
+    reapply=dict(type='bool', default=False),
+)
+
+
+def fingerprint(value, secret_key=None):
+    text = json.dumps(value, sort_keys=True, separators=(',', ':')).encode('utf-8')
+    if secret_key:
+        return hmac.new(secret_key.encode('utf-8'), text, hashlib.sha256).hexdigest()[:6]
+    return hashlib.sha256(text).hexdigest()[:6]
+
+
+def parse_record(text):
+    """``mo1;k=v;k=v`` -> {k: v}; anything else (empty, foreign text) -> None."""
+    if not text or not text.startswith(RECORD_PREFIX + ';') and text != RECORD_PREFIX:
+        return None
+    entries = {}
+    for part in text.split(';')[1:]:
+        key, sep, value = part.partition('=')
+        if sep and key and value:
+            entries[key] = value
+    return entries
+
+
+def format_record(entries):
+    text = ';'.join([RECORD_PREFIX] + ['%s=%s' % (key, entries[key]) for key in sorted(entries)])
+    if len(text) > MAX_RECORD_LENGTH:
+        raise ModuleFailure('the applied-settings record would be %d characters; a customer message holds %d' % (len(text), MAX_RECORD_LENGTH))
+    return text
+
+
+def read_customer_messages(client):
+    """get_customer_msg needs a token: it goes through the encrypted channel."""
+    reply = client.write('get_customer_msg')
+    msg = reply.get('Msg') if isinstance(reply, dict) else None
+    return msg if isinstance(msg, dict) else {}
+
+
+class AppliedRecord:
+    """What the collection last applied, as recorded on the miner (or nothing without a slot)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.slot = ctx.params.get('record_slot')
+        self.entries = None
+        self.foreign = False
+        if self.slot:
+            ctx.require_password('read the applied-settings record')
+            text = read_customer_messages(ctx.client).get(self.slot, '')
+            self.entries = parse_record(text)
+            if self.entries is None:
+                self.foreign = bool(text)
+                self.entries = {}
+            if self.foreign:
+                raise ModuleFailure('record_slot %s holds a customer message that is not an applied-settings record; '
+                                    'choose a free slot or clear it' % self.slot)
+
+    def _fingerprint(self, setting, value, secret):
+        return fingerprint(value, self.ctx.params.get('password') if secret else None)
+
+    def to_send(self, wanted, secret=()):
+        """The settings of ``wanted`` (name -> value, None = not managed) that must be sent."""
+        managed = {name: value for name, value in wanted.items() if value is not None}
+        if not self.slot or self.ctx.params.get('reapply'):
+            if managed and not self.slot:
+                self.ctx.warn('%s cannot be read back from the WhatsMiner API V2.2: sent on every run and reported as changed '
+                              '(set record_slot to keep a record on the miner and skip unchanged settings)' % ', '.join(sorted(managed)))
+            return sorted(managed)
+        return sorted(name for name, value in managed.items()
+                      if self.entries.get(RECORD_KEYS[name]) != self._fingerprint(name, value, name in secret))
+
+    def save(self, applied, secret=()):
+        """Record the settings just applied (only when a slot is configured and something changed)."""
+        if not self.slot or not applied:
+            return
+        entries = dict(self.entries)
+        for name, value in applied.items():
+            entries[RECORD_KEYS[name]] = self._fingerprint(name, value, name in secret)
+        if entries != self.entries:
+            self.ctx.write('set_customer_msg', key=self.slot, val=format_record(entries))
+            self.entries = entries
+
+
+def converge_unreadable(ctx, wanted, send, secret=(), result=None):
+    """Send the write-only settings of ``wanted`` that the record does not show as applied.
+
+    ``send(name, value)`` sends one setting. The diff shows the wanted values (never secrets)
+    against what the record says, since the miner itself cannot be asked.
+    """
+    record = AppliedRecord(ctx)
+    names = record.to_send(wanted, secret)
+    managed = sorted(name for name, value in wanted.items() if value is not None)
+    result = dict(result or {})
+    result.update(changed=bool(names), sent=names if not ctx.check_mode else [], would_send=names,
+                  recorded=bool(record.slot))
+    if ctx.diff:
+        def shown(name, value):
+            return '(secret)' if name in secret else value
+        result['diff'] = dict(
+            before={name: ('(as recorded)' if name not in names else '(unknown: not readable)') if record.slot else '(unknown: not readable)'
+                    for name in managed},
+            after={name: shown(name, wanted[name]) for name in managed},
+        )
+    if names and not ctx.check_mode:
+        applied = {}
+        try:
+            for name in names:
+                send(name, wanted[name])
+                applied[name] = wanted[name]
+        finally:
+            # Record what did go through, even when a later setting failed.
+            record.save(applied, secret)
+    return result

@@ -1,0 +1,84 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Write-only miner settings: cooling (whatsminer_cooling) and system settings (whatsminer_settings).
+
+None of them can be read back from API V2.2; idempotence comes from the applied-settings
+record (see applied.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import converge_unreadable
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_range, check_text
+
+_POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}$')
+_ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$')
+
+
+def _flag(value):
+    return '1' if value else '0'
+
+
+def _send_cooling(ctx, name, value):
+    if name == 'temp_offset':
+        ctx.write('set_temp_offset', temp_offset=str(value))
+    elif name == 'fan_zero_speed':
+        ctx.write('set_fan_zero_speed', fan_zero_speed=_flag(value))
+    elif name == 'poweroff_cool':
+        ctx.write('set_poweroff_cool', poweroff_cool=_flag(value))
+    elif name == 'heat_mode':
+        ctx.write('set_heat_mode', mode=value)
+
+
+def ensure_cooling(ctx):
+    """Module entry point for whatsminer_cooling."""
+    params = ctx.params
+    check_range('temp_offset', params.get('temp_offset'), -30, 0)
+    wanted = {name: params.get(name) for name in ('temp_offset', 'fan_zero_speed', 'poweroff_cool', 'heat_mode')}
+    if all(value is None for value in wanted.values()):
+        raise ModuleFailure('set at least one of temp_offset, fan_zero_speed, poweroff_cool, heat_mode')
+    ctx.require_password('change cooling settings')
+    return converge_unreadable(ctx, wanted, lambda name, value: _send_cooling(ctx, name, value))
+
+
+def _send_setting(ctx, name, value):
+    if name == 'timezone':
+        ctx.write('set_zone', timezone=value['timezone'], zonename=value['zonename'])
+    elif name == 'syslog':
+        ctx.write('load_log', ip=value['host'], port=str(value['port']), proto=value['proto'])
+    elif name == 'web_pools':
+        ctx.write('enable_web_pools' if value else 'disable_web_pools')
+    elif name == 'mine_on_boot':
+        ctx.write('enable_btminer_init' if value else 'disable_btminer_init')
+
+
+def validate_settings(params):
+    timezone = None
+    if params.get('timezone') is not None or params.get('zonename') is not None:
+        if params.get('timezone') is None or params.get('zonename') is None:
+            raise ModuleFailure('timezone and zonename go together (for example timezone=CST-8, zonename=Asia/Shanghai)')
+        if not _POSIX_TZ.match(params['timezone']):
+            raise ModuleFailure('timezone must be a POSIX TZ string such as CST-8 or UTC0, got %r' % params['timezone'])
+        if not _ZONE_NAME.match(params['zonename']):
+            raise ModuleFailure('zonename must be a zone name such as Asia/Shanghai, got %r' % params['zonename'])
+        timezone = dict(timezone=params['timezone'], zonename=params['zonename'])
+    syslog = params.get('syslog')
+    if syslog is not None:
+        check_hostname('syslog.host', syslog['host'])
+        check_text('syslog.host', syslog['host'], 64, allow_empty=False)
+        check_range('syslog.port', syslog['port'], 1, 65535)
+        syslog = dict(host=syslog['host'], port=syslog['port'], proto=syslog['proto'])
+    return dict(timezone=timezone, syslog=syslog, web_pools=params.get('web_pools'), mine_on_boot=params.get('mine_on_boot'))
+
+
+def ensure_settings(ctx):
+    """Module entry point for whatsminer_settings."""
+    wanted = validate_settings(ctx.params)
+    if all(value is None for value in wanted.values()):
+        raise ModuleFailure('set at least one of timezone/zonename, syslog, web_pools, mine_on_boot')
+    ctx.require_password('change settings')
+    return converge_unreadable(ctx, wanted, lambda name, value: _send_setting(ctx, name, value))
