@@ -472,21 +472,39 @@ def _msg(reply):
     return reply if isinstance(reply, dict) else {}
 
 
-def _section(reply, name):
-    """Rows of a cgminer-style section (``SUMMARY``, ``POOLS``, ``DEVS``...), wherever the firmware put them."""
+def _rows(value):
+    if isinstance(value, dict):
+        return [value]
+    if isinstance(value, list):
+        return [row for row in value if isinstance(row, dict)]
+    return []
+
+
+def _section(reply, name, _depth=0):
+    """Rows of a cgminer-style section (``SUMMARY``, ``POOLS``, ``DEVS``...), wherever the firmware put them.
+
+    Looks at the top level, under ``Msg``, and inside cgminer's joined replies
+    (``{"summary": [{"STATUS": [...], "SUMMARY": [...]}], ...}``).
+    """
     if isinstance(reply, list):
-        return [row for row in reply if isinstance(row, dict)]
-    if not isinstance(reply, dict):
+        return _rows(reply)
+    if not isinstance(reply, dict) or _depth > 3:
         return []
-    for container in (reply, reply.get('Msg')):
-        if not isinstance(container, dict):
-            continue
+    containers = [reply]
+    if isinstance(reply.get('Msg'), dict):
+        containers.append(reply['Msg'])
+    for container in containers:
+        if name in container:
+            return _rows(container[name])
+    for container in containers:
         for key, value in container.items():
-            if str(key).upper() == name:
-                if isinstance(value, dict):
-                    return [value]
-                if isinstance(value, list):
-                    return [row for row in value if isinstance(row, dict)]
+            if str(key).upper() != name:
+                continue
+            rows = _rows(value)
+            if rows and 'STATUS' in rows[0]:
+                # a joined reply: {"summary": [<whole summary reply>]}
+                return _section(rows[0], name, _depth + 1)
+            return rows
     return []
 
 
@@ -832,16 +850,16 @@ def describe_error_code(code, table=None):
     return 'unknown'
 
 
-def _error_pairs(field):
+def _error_pairs(field, _depth=0):
     """Yield (code, time) from any of the get_error_code forms."""
-    if field is None:
+    if field is None or _depth > 8:
         return
     if isinstance(field, dict):
         if 'error_code' in field or 'Msg' in field:
             inner = field.get('error_code')
             if inner is None and isinstance(field.get('Msg'), dict):
                 inner = field['Msg'].get('error_code')
-            for pair in _error_pairs(inner):
+            for pair in _error_pairs(inner, _depth + 1):
                 yield pair
             return
         for code, when in field.items():
@@ -850,7 +868,7 @@ def _error_pairs(field):
     if isinstance(field, (list, tuple)):
         for item in field:
             if isinstance(item, dict):
-                for pair in _error_pairs(item):
+                for pair in _error_pairs(item, _depth + 1):
                     yield pair
             elif isinstance(item, (list, tuple)) and item:
                 yield item[0], item[1] if len(item) > 1 else None
@@ -867,7 +885,13 @@ def _error_pairs(field):
             for code in re.findall(r'\d+', text):
                 yield code, None
             return
-        for pair in _error_pairs(value.get('error_code')):
+        inner = value.get('error_code')
+        if isinstance(inner, str):
+            # Not a structure after all: take the numbers in it.
+            for code in re.findall(r'\d+', inner):
+                yield code, None
+            return
+        for pair in _error_pairs(inner, _depth + 1):
             yield pair
         return
     yield field, None

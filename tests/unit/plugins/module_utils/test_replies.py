@@ -498,3 +498,22 @@ def test_module_has_no_hidden_state():
     # parse_reply is a pure function: same input, same output
     raw = b'{"a":[1,2,],}'
     assert replies.parse_reply(raw) == replies.parse_reply(raw)
+
+
+def test_normalisers_accept_cgminer_joined_reply():
+    joined = {
+        'summary': [{'STATUS': [{'STATUS': 'S', 'Msg': 'Summary'}], 'SUMMARY': [{'Elapsed': 7, 'MHS av': 2e6}], 'id': 1}],
+        'pools': [{'STATUS': [{'STATUS': 'S'}], 'POOLS': [{'POOL': 1, 'URL': 'stratum+tcp://a:1', 'User': 'u'}], 'id': 1}],
+        'id': 1,
+    }
+    assert normalize_summary(joined)['elapsed'] == 7 and normalize_summary(joined)['hashrate_ths'] == 2.0
+    assert normalize_pools(joined)[0]['url'] == 'stratum+tcp://a:1'
+    assert normalize_devs(joined) == []
+
+
+@pytest.mark.parametrize('text', [':-', '"-"', '"329 330"', '[":"]'])
+def test_decode_error_codes_odd_strings(text):
+    reply = parse_reply(('{"Msg":{"error_code":%s}}' % text).encode())
+    decoded = decode_error_codes(reply)
+    assert isinstance(decoded, list)
+    decode_error_codes(text)
