@@ -48,6 +48,7 @@ RECORD_KEYS = dict(
     mine_on_boot='bi',
     timezone='tz',
     syslog='sl',
+    led='ld',
 )
 
 RECORD_ARGUMENT_SPEC = dict(

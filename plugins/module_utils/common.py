@@ -85,18 +85,21 @@ class TaskContext:
     @property
     def client(self):
         if self._client is None:
-            if not self.params.get('host'):
-                raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
-            factory = self._client_factory
-            if factory is None:
-                from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as factory
-            self._client = factory(
-                self.params['host'],
-                port=self.params['port'],
-                password=self.params.get('password'),
-                timeout=self.params['timeout'],
-            )
+            self._client = self.make_client()
         return self._client
+
+    def make_client(self, **overrides):
+        """A new client for this task's miner; ``overrides`` replace connection options (password, host)."""
+        options = dict(host=self.params.get('host'), port=self.params['port'], password=self.params.get('password'),
+                       timeout=self.params['timeout'])
+        options.update(overrides)
+        if not options['host']:
+            raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
+        factory = self._client_factory
+        if factory is None:
+            from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as factory
+        host = options.pop('host')
+        return factory(host, **options)
 
     def require_password(self, why):
         if not self.params.get('password'):

@@ -1,0 +1,48 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Admin password rotation (whatsminer_password) with update_pwd."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WrongPassword
+
+_PASSWORD = re.compile(r'^[A-Za-z0-9_]{1,8}$')
+
+
+def check_password(option, value):
+    if not value or not _PASSWORD.match(value):
+        raise ModuleFailure('%s must be 1 to 8 letters, digits or underscores (the miner accepts nothing else)' % option)
+
+
+def password_works(ctx, password):
+    """Whether ``password`` opens the write channel: ask for a token and read the customer messages."""
+    probe = ctx.make_client(password=password)
+    try:
+        probe.write('get_customer_msg')
+    except WrongPassword:
+        return False
+    return True
+
+
+def ensure_password(ctx):
+    """Module entry point for whatsminer_password."""
+    params = ctx.params
+    current, new = params.get('password'), params['new_password']
+    check_password('new_password', new)
+    if not current:
+        raise ModuleFailure('password (the current admin password) is required to change it')
+    if password_works(ctx, new):
+        return dict(changed=False, password_changed=False, msg='the new password is already the admin password')
+    check_password('password', current)
+    if not password_works(ctx, current):
+        raise ModuleFailure('neither the current password nor new_password is accepted by the miner; nothing was sent')
+    if ctx.check_mode:
+        return dict(changed=True, password_changed=False)
+    ctx.write('update_pwd', old=current, new=new)
+    if not password_works(ctx, new):
+        raise ModuleFailure('the miner accepted update_pwd but the new password does not work; the old one may still be in force')
+    return dict(changed=True, password_changed=True, msg='the admin password was changed; use the new password from now on')
