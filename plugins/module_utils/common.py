@@ -134,8 +134,11 @@ class TaskContext:
 
 
 def converge(ctx, before, after, apply, result=None):
-    """The check/diff discipline: compare, apply only when different and not in check mode."""
-    result = dict(result or {})
+    """The check/diff discipline: compare, apply only when different and not in check mode.
+
+    ``result`` (updated in place and returned) may be filled by ``apply`` as it goes.
+    """
+    result = result if result is not None else {}
     changed = before != after
     if changed and not ctx.check_mode:
         apply()

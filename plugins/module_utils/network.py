@@ -1,0 +1,123 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The miner's network settings (whatsminer_network): DHCP or static address, DNS, host name.
+
+net_config restarts the miner's network; with a new static address the miner answers
+there afterwards, and the module follows it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, converge
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_miner_info
+from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
+
+_HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+NETWORK_FIELDS = 'ip,proto,netmask,gateway,dns,hostname'
+
+
+def _ipv4(option, value):
+    try:
+        return ipaddress.IPv4Address(value)
+    except (ipaddress.AddressValueError, ValueError):
+        raise ModuleFailure('%s must be an IPv4 address, got %r' % (option, value))
+
+
+def validate_network(params):
+    """Return the wanted settings, refusing inconsistent input before anything is sent."""
+    wanted = {}
+    if params.get('hostname') is not None:
+        check_text('hostname', params['hostname'], 63, allow_empty=False)
+        if not _HOSTNAME.match(params['hostname']):
+            raise ModuleFailure('hostname must be 1 to 63 letters, digits and hyphens (no dots), got %r' % params['hostname'])
+        wanted['hostname'] = params['hostname']
+    proto = params.get('proto')
+    if proto is None:
+        if any(params.get(name) for name in ('address', 'netmask', 'gateway', 'dns')):
+            raise ModuleFailure('address, netmask, gateway and dns need proto=static')
+        return wanted
+    wanted['proto'] = proto
+    if proto == 'dhcp':
+        if any(params.get(name) for name in ('address', 'netmask', 'gateway', 'dns')):
+            raise ModuleFailure('address, netmask, gateway and dns are set by DHCP; they only apply to proto=static')
+        return wanted
+    missing = [name for name in ('address', 'netmask', 'gateway') if not params.get(name)]
+    if missing:
+        raise ModuleFailure('proto=static needs %s' % ', '.join(missing))
+    address = _ipv4('address', params['address'])
+    _ipv4('netmask', params['netmask'])
+    try:
+        network = ipaddress.IPv4Network('%s/%s' % (address, params['netmask']), strict=False)
+    except ValueError:
+        raise ModuleFailure('netmask %s is not a valid netmask (contiguous ones, for example 255.255.255.0)' % params['netmask'])
+    if network.prefixlen < 8 or network.prefixlen > 30:
+        raise ModuleFailure('netmask %s gives a /%d network; use /8 to /30' % (params['netmask'], network.prefixlen))
+    if address in (network.network_address, network.broadcast_address):
+        raise ModuleFailure('address %s is the network or broadcast address of %s' % (address, network))
+    gateway = _ipv4('gateway', params['gateway'])
+    if gateway not in network:
+        raise ModuleFailure('gateway %s is outside the subnet %s of address %s' % (gateway, network, address))
+    if gateway == address:
+        raise ModuleFailure('gateway must not be the miner\'s own address')
+    dns = [str(_ipv4('dns', server)) for server in params.get('dns') or []]
+    if len(dns) > 3:
+        raise ModuleFailure('dns lists %d servers; at most 3 are allowed' % len(dns))
+    wanted.update(ip=str(address), netmask=params['netmask'], gateway=str(gateway), dns=dns)
+    return wanted
+
+
+def read_network(client):
+    info = normalize_miner_info(client.read('get_miner_info', info=NETWORK_FIELDS))
+    return dict(proto=(info.get('proto') or '').lower() or None, ip=info.get('ip'), netmask=info.get('netmask'),
+                gateway=info.get('gateway'), dns=info.get('dns') or [], hostname=info.get('hostname'))
+
+
+def ensure_network(ctx):
+    """Module entry point for whatsminer_network."""
+    params = ctx.params
+    wanted = validate_network(params)
+    if not wanted:
+        raise ModuleFailure('set proto (dhcp or static with address, netmask, gateway, dns) and/or hostname')
+    ctx.require_password('change network settings')
+    current = read_network(ctx.client)
+    compared = sorted(wanted) if wanted.get('proto') != 'dhcp' else ['proto'] + (['hostname'] if 'hostname' in wanted else [])
+    before = {name: current.get(name) for name in compared}
+    after = {name: wanted[name] for name in compared}
+    address_moves = wanted.get('proto') == 'static' and wanted['ip'] != current.get('ip')
+    result = dict(address=wanted['ip'] if address_moves else ctx.host, moved=False, pending_restart=False)
+
+    def apply():
+        network_changed = any(before[name] != after[name] for name in compared if name != 'hostname')
+        if not network_changed:
+            ctx.write('set_hostname', hostname=wanted['hostname'])
+            wait_until(ctx.client, lambda: read_network(ctx.client)['hostname'] == wanted['hostname'],
+                       params['wait_timeout'], 'hostname %s' % wanted['hostname'])
+            return
+        if wanted['proto'] == 'dhcp':
+            command_params = dict(param='dhcp')
+        else:
+            command_params = dict(ip=wanted['ip'], mask=wanted['netmask'], gate=wanted['gateway'], dns=' '.join(wanted['dns']),
+                                  host=wanted.get('hostname') or current.get('hostname') or '')
+        outcome = send_restarting(ctx, 'net_config', False, 0, **command_params)
+        result['replied'] = outcome['replied']
+        if not params['wait']:
+            result['pending_restart'] = True
+            return
+        client = ctx.make_client(host=wanted['ip']) if address_moves else ctx.client
+        result['restart_seconds'] = wait_for_restart(client, params['wait_timeout'], went_down=address_moves or not outcome['replied'])
+        now = read_network(client)
+        mismatched = [name for name in compared if now.get(name) != after[name]]
+        if mismatched:
+            raise ModuleFailure('after net_config the miner reports %s' % ', '.join('%s=%r' % (n, now.get(n)) for n in mismatched),
+                                network=now, address=client.host)
+        result['moved'] = address_moves
+
+    result = converge(ctx, before, after, apply, result=result)
+    if not result['changed']:
+        result['address'] = ctx.host
+    return result
