@@ -69,18 +69,9 @@ def download_logs(ctx):
     path = os.path.join(dest, '%s-%s.tar.gz' % (safe_host, time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())))
     if ctx.check_mode:
         return dict(changed=False, path=path)
-    partial = path + '.part'
-    try:
-        length, checksum = ctx.client.download_logs(partial)
-    except Exception:
-        if os.path.exists(partial):
-            os.unlink(partial)
-        raise
+    length, checksum = ctx.client.download_logs(path)
     if not length:
-        if os.path.exists(partial):
-            os.unlink(partial)
         raise ModuleFailure('the miner has no logs to download (it answered logfilelen 0)')
-    os.rename(partial, path)
     return dict(changed=True, path=path, size=length, checksum=checksum)
 
 
