@@ -859,8 +859,7 @@ def _error_pairs(field, _depth=0):
             inner = field.get('error_code')
             if inner is None and isinstance(field.get('Msg'), dict):
                 inner = field['Msg'].get('error_code')
-            for pair in _error_pairs(inner, _depth + 1):
-                yield pair
+            yield from _error_pairs(inner, _depth + 1)
             return
         for code, when in field.items():
             yield code, when
@@ -868,8 +867,7 @@ def _error_pairs(field, _depth=0):
     if isinstance(field, (list, tuple)):
         for item in field:
             if isinstance(item, dict):
-                for pair in _error_pairs(item, _depth + 1):
-                    yield pair
+                yield from _error_pairs(item, _depth + 1)
             elif isinstance(item, (list, tuple)) and item:
                 yield item[0], item[1] if len(item) > 1 else None
             elif item is not None:
@@ -891,8 +889,7 @@ def _error_pairs(field, _depth=0):
             for code in re.findall(r'\d+', inner):
                 yield code, None
             return
-        for pair in _error_pairs(inner, _depth + 1):
-            yield pair
+        yield from _error_pairs(inner, _depth + 1)
         return
     yield field, None
 

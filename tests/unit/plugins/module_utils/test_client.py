@@ -365,16 +365,16 @@ def test_secrets_never_in_errors_reprs_logs(server, h, miner):
 
 
 def test_api_error_for_mapping():
-    assert type(api_error_for(14, 'x')) is InvalidCommand
-    assert type(api_error_for('23', 'x')) is WrongPassword
-    assert type(api_error_for(45, 'x')) is WriteApiDisabled
-    assert type(api_error_for(132, 'x')) is CommandFailed
-    assert type(api_error_for(135, 'x')) is TokenError
-    assert type(api_error_for(136, 'x')) is TokenExhausted
-    assert type(api_error_for(137, 'x')) is Base64Error
-    assert type(api_error_for(None, "can't access write cmd")) is WriteApiDisabled
+    assert api_error_for(14, 'x').__class__ is InvalidCommand
+    assert api_error_for('23', 'x').__class__ is WrongPassword
+    assert api_error_for(45, 'x').__class__ is WriteApiDisabled
+    assert api_error_for(132, 'x').__class__ is CommandFailed
+    assert api_error_for(135, 'x').__class__ is TokenError
+    assert api_error_for(136, 'x').__class__ is TokenExhausted
+    assert api_error_for(137, 'x').__class__ is Base64Error
+    assert api_error_for(None, "can't access write cmd").__class__ is WriteApiDisabled
     err = api_error_for(500, 'boom', 'cmd', 'h', 1)
-    assert type(err) is ApiError and err.code == 500 and err.api_msg == 'boom' and str(err).startswith('h:1: ')
+    assert err.__class__ is ApiError and err.code == 500 and err.api_msg == 'boom' and str(err).startswith('h:1: ')
 
 
 # --------------------------------------------------------------------------- waits

@@ -55,7 +55,7 @@ def test_valid_replies_unchanged(raw):
     expected = json.loads(raw)
     assert repairs == []
     assert json.dumps(value, sort_keys=True) == json.dumps(expected, sort_keys=True)
-    assert type(value) is dict
+    assert value.__class__ is dict
 
 
 def test_valid_str_input():
@@ -64,7 +64,7 @@ def test_valid_str_input():
 
 def test_floats_and_ints_keep_types():
     value = parse_reply(b'{"i":1,"f":1.0}')
-    assert type(value['i']) is int and type(value['f']) is float
+    assert value['i'].__class__ is int and value['f'].__class__ is float
 
 
 # --------------------------------------------------------------------------- repairs
@@ -122,7 +122,7 @@ def test_quoted_inf_nan_kept_by_parser_and_nulled_by_normalisers():
 def test_repaired_numbers_keep_json_types():
     value = parse_reply(b'{"i":1,"f":2.5,"e":1e3,"neg":-4,}')
     assert value == {'i': 1, 'f': 2.5, 'e': 1000.0, 'neg': -4}
-    assert type(value['i']) is int and type(value['e']) is float
+    assert value['i'].__class__ is int and value['e'].__class__ is float
 
 
 @pytest.mark.parametrize('raw', [b'', b'   ', b'\x00', b'no json here', b'[1,2,3]', b'"str"', b'42', None, b'[{"a":1}'])
@@ -157,9 +157,9 @@ def test_random_garbage_only_protocol_errors():
     rng = random.Random(1234)
     alphabet = b'{}[]",:\\ \n\x00abc123.-einfnaINF'
     seeds = VALID + [r[0] for r in REPAIRS]
-    for _ in range(3000):
+    for dummy in range(3000):
         base = bytearray(rng.choice(seeds))
-        for _ in range(rng.randint(1, 4)):
+        for dummy2 in range(rng.randint(1, 4)):
             op = rng.randint(0, 2)
             pos = rng.randint(0, len(base))
             if op == 0:

@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 
 import pytest
 
@@ -15,6 +17,12 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
 
 hypothesis = pytest.importorskip('hypothesis')
 st = pytest.importorskip('hypothesis.strategies')
+try:
+    # Keep hypothesis' cache out of the work tree.
+    from hypothesis.configuration import set_hypothesis_home_dir
+    set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), 'hypothesis-minerops-whatsminer'))
+except ImportError:  # pragma: no cover
+    pass
 given = hypothesis.given
 settings = hypothesis.settings
 
@@ -50,12 +58,10 @@ def _strings(value):
     elif isinstance(value, dict):
         for key, item in value.items():
             yield key
-            for s in _strings(item):
-                yield s
+            yield from _strings(item)
     elif isinstance(value, list):
         for item in value:
-            for s in _strings(item):
-                yield s
+            yield from _strings(item)
 
 
 @settings(max_examples=500, deadline=None, database=None)
