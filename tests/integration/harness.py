@@ -23,6 +23,13 @@ SIMULATOR_PATH = os.path.join(REPO, 'tests', 'simulator')
 CALLBACKS = os.path.join(REPO, 'tests', 'integration', 'callback_plugins')
 
 
+# Commands that change nothing on the miner (and the simulator's own totals).
+NOT_CHANGES = frozenset((
+    'summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', 'get_version', 'status', 'get_miner_info',
+    'get_error_code', 'get_token', 'get_customer_msg', 'summary+pools', 'reads', 'writes', 'bad_requests', 'connections',
+))
+
+
 class Fleet:
     """A running simulator process serving ``miners`` WhatsMiners on loopback."""
 
@@ -105,6 +112,11 @@ class Fleet:
 
     def writes(self, miner_id):
         return self.counts(miner_id).get('writes', 0)
+
+    def changes_sent(self, miner_id):
+        """Counts of the commands that change something (reads, tokens and get_customer_msg left out)."""
+        return {name: count for name, count in self.counts(miner_id).items()
+                if name not in NOT_CHANGES and count}
 
     def patch(self, miner_id, settings):
         return self.control('PATCH', '/miners/%s/state' % miner_id, settings)
