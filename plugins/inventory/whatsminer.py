@@ -1,0 +1,332 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+name: whatsminer
+short_description: Discover WhatsMiner ASIC miners by scanning networks for their API
+version_added: 0.1.0
+author:
+  - minerops.whatsminer contributors
+description:
+  - Scans IPv4 networks, address ranges and single addresses concurrently for the WhatsMiner API (TCP 4028 by default)
+    and adds every miner that answers as an inventory host.
+  - A miner is identified by its API, with read commands only (C(get_version), C(status), C(summary),
+    C(get_miner_info)); no password is needed and nothing is written.
+  - Closed ports are skipped at once; a silent address (no answer, or a listener that never replies) costs at most
+    O(timeout) seconds, and addresses are probed O(concurrency) at a time, never one after the other.
+  - Every miner is put in the group C(whatsminer) and in a group per model (C(model_m30s_plus), C(model_m50), ...),
+    the same group names the collection's example static inventory uses, so C(group_vars/model_m50.yml) applies to both.
+  - Host variables set - C(ansible_host), C(whatsminer_port), C(whatsminer_model), C(whatsminer_miner_type),
+    C(whatsminer_firmware), C(whatsminer_api_version), C(whatsminer_mac), C(whatsminer_serial), C(whatsminer_hostname),
+    C(whatsminer_power_mode), C(whatsminer_hashrate_ths), C(whatsminer_power_w) and C(whatsminer_mining). They can be
+    used in O(compose), O(groups) and O(keyed_groups).
+  - The source file name must end with C(.whatsminer.yml) or C(.whatsminer.yaml).
+extends_documentation_fragment:
+  - constructed
+  - inventory_cache
+requirements:
+  - cryptography
+  - passlib
+options:
+  plugin:
+    description: Marks the file as a source of this plugin.
+    required: true
+    type: str
+    choices: [minerops.whatsminer.whatsminer, whatsminer]
+  networks:
+    description:
+      - What to scan. Each item is an IPv4 network in CIDR notation (V(10.10.0.0/22)), a range of addresses
+        (V(10.10.1.10-10.10.1.99), or the short form V(10.10.1.10-99)) or a single address.
+      - Network and broadcast addresses of a CIDR of /30 or larger are skipped.
+    type: list
+    elements: str
+    required: true
+  exclude:
+    description: Addresses not to scan, in the same forms as O(networks).
+    type: list
+    elements: str
+    default: []
+  port:
+    description: TCP port of the WhatsMiner API.
+    type: int
+    default: 4028
+  timeout:
+    description:
+      - Seconds to wait for an address to accept a connection and for each reply.
+      - A silent address costs at most this long (all addresses are probed concurrently).
+    type: float
+    default: 3.0
+  concurrency:
+    description: How many addresses are probed at the same time (threads).
+    type: int
+    default: 256
+  max_addresses:
+    description: Refuse to scan more addresses than this (a guard against a mistyped prefix such as V(/8)).
+    type: int
+    default: 65536
+  hostname_from:
+    description:
+      - What names the inventory host.
+      - V(hostname) uses the miner's host name, V(serial) its serial number, V(mac) its MAC address (lower case,
+        colons replaced by dashes), V(address) its IP address.
+      - When the chosen value is empty or shared by several miners (factory host names often are), those miners are
+        named by their address instead, with a warning.
+    type: str
+    choices: [address, hostname, serial, mac]
+    default: hostname
+  password:
+    description:
+      - Admin password of the discovered miners. Discovery itself never needs it (it only reads).
+      - When set, it is given to every discovered host as the host variable C(whatsminer_password), so that the
+        collection's modules can write. It is never stored in the inventory cache. Prefer C(group_vars) with
+        Ansible Vault; this option exists for sites where one password is shared by all miners.
+    type: str
+  group_prefix:
+    description: Prefix of the per-model groups.
+    type: str
+    default: model_
+'''
+
+EXAMPLES = r'''
+# site.whatsminer.yml - scan two racks and a few spare addresses
+plugin: minerops.whatsminer.whatsminer
+networks:
+  - 10.20.0.0/22
+  - 10.20.8.10-10.20.8.60
+  - 10.20.9.5
+exclude:
+  - 10.20.0.1
+timeout: 2
+concurrency: 256
+hostname_from: hostname
+
+# Constructable: groups, keyed groups and composed variables from what discovery found
+compose:
+  whatsminer_site: "'dc1'"
+keyed_groups:
+  - key: whatsminer_firmware
+    prefix: firmware
+  - key: whatsminer_power_mode | lower
+    prefix: power
+groups:
+  hydro: whatsminer_model in ['M63', 'M33S++', 'M53']
+  underperforming: (whatsminer_hashrate_ths | float) < 80
+
+# Cache the scan for ten minutes (ansible.builtin.jsonfile needs a cache directory)
+cache: true
+cache_plugin: ansible.builtin.jsonfile
+cache_connection: ~/.cache/whatsminer-inventory
+cache_timeout: 600
+'''
+
+import ipaddress
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    MinerTimeout,
+    MinerUnreachable,
+    WhatsMinerError,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
+
+SCAN_SECTIONS = ('version', 'status', 'summary', 'miner_info')
+_RANGE_RE = re.compile(r'^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$')
+
+
+def expand_addresses(items, option='networks'):
+    """CIDRs, ranges and single addresses -> ordered list of unique ipaddress.IPv4Address."""
+    seen = set()
+    addresses = []
+    for item in items or []:
+        text = str(item).strip()
+        try:
+            match = _RANGE_RE.match(text)
+            if match:
+                first = ipaddress.IPv4Address(match.group(1))
+                last_text = match.group(2)
+                if '.' not in last_text:
+                    last_text = '.'.join(str(first).split('.')[:3] + [last_text])
+                last = ipaddress.IPv4Address(last_text)
+                if last < first:
+                    raise ValueError('the range ends before it starts')
+                block = (ipaddress.IPv4Address(n) for n in range(int(first), int(last) + 1))
+            elif '/' in text:
+                network = ipaddress.IPv4Network(text, strict=False)
+                block = network.hosts() if network.prefixlen < 31 else iter(network)
+            else:
+                block = [ipaddress.IPv4Address(text)]
+        except ValueError as exc:
+            raise AnsibleParserError('%s: %r is not an IPv4 network, range or address: %s' % (option, text, exc))
+        for address in block:
+            if address not in seen:
+                seen.add(address)
+                addresses.append(address)
+    return addresses
+
+
+def model_group(model, prefix='model_'):
+    """``M30S+`` -> ``model_m30s_plus`` (the simulator's and the static example inventory's names)."""
+    slug = str(model).lower().replace('+', '_plus')
+    slug = re.sub(r'[^a-z0-9]+', '_', slug)
+    return prefix + re.sub(r'_+', '_', slug).strip('_')
+
+
+def probe(address, port, timeout, client_factory=None):
+    """Identify a WhatsMiner at ``address``: a dict of what discovery reports, or None.
+
+    The first request (get_version) decides: no connection, silence, or a reply that is not the
+    WhatsMiner API means no miner. The other sections are best effort.
+    """
+    if client_factory is None:
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as client_factory
+    client = client_factory(address, port=port, timeout=timeout)
+    try:
+        raw = read_sections(client, ['version'])
+    except WhatsMinerError:
+        return None
+    view = build_view(raw, address, port)
+    if not view.get('model') and not view.get('api_version'):
+        return None
+    for section in SCAN_SECTIONS[1:]:
+        try:
+            raw.update(read_sections(client, [section]))
+        except (MinerUnreachable, MinerTimeout):
+            break
+        except WhatsMinerError:
+            continue
+    view = build_view(raw, address, port)
+    network = view.get('network') or {}
+    return dict(
+        address=address,
+        port=port,
+        model=view.get('model'),
+        miner_type=view.get('miner_type'),
+        firmware=view.get('firmware_version'),
+        api_version=view.get('api_version'),
+        mac=network.get('mac'),
+        serial=view.get('serial_number'),
+        hostname=network.get('hostname'),
+        power_mode=view.get('power_mode'),
+        hashrate_ths=view.get('hashrate_ths'),
+        power_w=view.get('power_w'),
+        mining=view.get('mining'),
+    )
+
+
+def scan(addresses, port, timeout, concurrency, client_factory=None):
+    """Probe every address concurrently; return the miners found, in address order."""
+    if not addresses:
+        return []
+    workers = max(1, min(int(concurrency), len(addresses)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-scan') as pool:
+        found = pool.map(lambda a: probe(str(a), port, timeout, client_factory), addresses)
+        return [miner for miner in found if miner]
+
+
+def host_name(miner, source):
+    if source == 'address':
+        return miner['address']
+    value = miner.get(source)
+    if source == 'mac' and value:
+        value = value.lower().replace(':', '-')
+    return str(value).strip() if value else None
+
+
+HOST_VARS = (
+    ('whatsminer_model', 'model'),
+    ('whatsminer_miner_type', 'miner_type'),
+    ('whatsminer_firmware', 'firmware'),
+    ('whatsminer_api_version', 'api_version'),
+    ('whatsminer_mac', 'mac'),
+    ('whatsminer_serial', 'serial'),
+    ('whatsminer_hostname', 'hostname'),
+    ('whatsminer_power_mode', 'power_mode'),
+    ('whatsminer_hashrate_ths', 'hashrate_ths'),
+    ('whatsminer_power_w', 'power_w'),
+    ('whatsminer_mining', 'mining'),
+)
+
+
+class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
+    """Scan networks for WhatsMiners and add them to the inventory."""
+
+    NAME = 'minerops.whatsminer.whatsminer'
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith(('.whatsminer.yml', '.whatsminer.yaml'))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        self._read_config_data(path)
+
+        cache_key = self.get_cache_key(path)
+        use_cache = self.get_option('cache') and cache
+        update_cache = self.get_option('cache') and not cache
+        miners = None
+        if use_cache:
+            try:
+                miners = self._cache[cache_key]
+            except KeyError:
+                update_cache = True
+        if miners is None:
+            miners = self._discover()
+        if update_cache:
+            self._cache[cache_key] = miners
+        self._populate(miners)
+
+    def _discover(self):
+        addresses = expand_addresses(self.get_option('networks'), 'networks')
+        excluded = set(expand_addresses(self.get_option('exclude'), 'exclude'))
+        addresses = [address for address in addresses if address not in excluded]
+        limit = self.get_option('max_addresses')
+        if len(addresses) > limit:
+            raise AnsibleParserError('networks cover %d addresses, more than max_addresses=%d; '
+                                     'narrow the networks or raise max_addresses' % (len(addresses), limit))
+        timeout = float(self.get_option('timeout'))
+        concurrency = self.get_option('concurrency')
+        if timeout <= 0 or concurrency < 1:
+            raise AnsibleParserError('timeout must be above 0 and concurrency at least 1')
+        self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
+        return scan(addresses, self.get_option('port'), timeout, concurrency)
+
+    def _names(self, miners):
+        source = self.get_option('hostname_from')
+        names = [host_name(miner, source) for miner in miners]
+        counts = {}
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+        shared = sorted(name for name, count in counts.items() if name and count > 1)
+        if shared:
+            # Factory host names are shared by every miner: expected, not worth a warning.
+            report = self.display.v if source == 'hostname' else self.display.warning
+            report('whatsminer inventory: %s %s shared by several miners; those are named by their address'
+                   % (source, ', '.join(shared)))
+        return [name if name and counts[name] == 1 else miner['address'] for name, miner in zip(names, miners)]
+
+    def _populate(self, miners):
+        strict = self.get_option('strict')
+        password = self.get_option('password')
+        prefix = self.get_option('group_prefix')
+        self.inventory.add_group('whatsminer')
+        for name, miner in zip(self._names(miners), miners):
+            host = self.inventory.add_host(name, group='whatsminer')
+            self.inventory.set_variable(host, 'ansible_host', miner['address'])
+            self.inventory.set_variable(host, 'whatsminer_port', miner['port'])
+            for variable, key in HOST_VARS:
+                self.inventory.set_variable(host, variable, miner.get(key))
+            if password:
+                self.inventory.set_variable(host, 'whatsminer_password', password)
+            if miner.get('model'):
+                group = self.inventory.add_group(model_group(miner['model'], prefix))
+                self.inventory.add_child(group, host)
+            hostvars = self.inventory.get_host(host).get_vars()
+            self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
+            self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)
+            self._add_host_to_keyed_groups(self.get_option('keyed_groups'), hostvars, host, strict=strict)
