@@ -26,7 +26,10 @@ CALLBACKS = os.path.join(REPO, 'tests', 'integration', 'callback_plugins')
 # Commands that change nothing on the miner (and the simulator's own totals).
 NOT_CHANGES = frozenset((
     'summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', 'get_version', 'status', 'get_miner_info',
-    'get_error_code', 'get_token', 'get_customer_msg', 'summary+pools', 'reads', 'writes', 'bad_requests', 'connections',
+    'get_error_code', 'get_token', 'get_customer_msg', 'summary+pools',
+    # the simulator's own totals
+    'reads', 'writes', 'writes_ok', 'errors', 'bad_requests', 'connections', 'idle_timeouts', 'oversized_requests',
+    'firmware_rejected', 'firmware_cut', 'firmware_accepted',
 ))
 
 
