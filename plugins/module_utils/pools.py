@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_pools
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_text
@@ -75,9 +76,11 @@ def ensure_pools(ctx):
     ctx.require_password('update pools')
     before = read_pools(ctx.client)
     after = [dict(url=pool['url'], user=pool['user']) for pool in wanted]
-    force = ctx.params['update_password'] == 'always'
+    passwords = dict(pool_passwords=[pool['password'] for pool in wanted])
+    record = AppliedRecord(ctx)
+    force = ctx.params['update_password'] == 'always' or (record.slot is not None and bool(record.to_send(passwords, secret=('pool_passwords',))))
     if force and before == after:
-        # Passwords cannot be read back; the user asked to send them anyway.
+        # Passwords cannot be read back: they are sent because asked to, or because the record differs.
         after_for_diff = [dict(pool, password='(re-sent)') for pool in after]
         before_for_diff = [dict(pool, password='(unknown)') for pool in before]
     else:
@@ -86,6 +89,7 @@ def ensure_pools(ctx):
     def apply():
         ctx.write('update_pools', **update_pools_params(wanted))
         wait_for_pools(ctx.client, after)
+        record.save(passwords, secret=('pool_passwords',))
 
     result = converge(ctx, before_for_diff, after_for_diff, apply, result=dict(pools=after))
     if not result['changed']:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_status, normalize_summary
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting
@@ -79,6 +80,10 @@ def ensure_power(ctx):
         raise ModuleFailure('%s each restart the miner; with wait=false only one restarting change can be made per task '
                             '(use wait=true or separate tasks)' % ', '.join(restarting + (['mining'] if after['mining'] != before['mining'] else [])))
     unverified = [option for option in UNREADABLE if params.get(option) not in (None, False)]
+    record = AppliedRecord(ctx) if params.get('record_slot') and params.get('upfreq_speed') is not None else None
+    upfreq = dict(upfreq_speed=params.get('upfreq_speed'))
+    if record is not None and not record.to_send(upfreq):
+        unverified.remove('upfreq_speed')  # the record shows it applied
     changed = before != after or bool(unverified)
     result = dict(changed=changed, state=after, pending_restart=False, restart_seconds=0.0, no_reply=[], unverified=unverified)
     if unverified:
@@ -95,8 +100,10 @@ def ensure_power(ctx):
         _apply_restarting(ctx, result, 'power_on', wait, settled=lambda: read_power_state(ctx.client)['mining'] is True)
     if after['fast_boot'] != before['fast_boot'] and not after['fast_boot']:
         ctx.write('disable_btminer_fast_boot')
-    if params.get('upfreq_speed') is not None:
+    if 'upfreq_speed' in unverified:
         ctx.write('adjust_upfreq_speed', upfreq_speed=str(params['upfreq_speed']))
+        if record is not None:
+            record.save(upfreq)
     if after['fast_boot'] != before['fast_boot'] and after['fast_boot']:
         ctx.write('enable_btminer_fast_boot')
     if after['power_limit'] != before['power_limit']:

@@ -14,12 +14,14 @@ description:
     C(update_pools) API command only when the miner reports something else.
   - The pool list is read back with the C(pools) command and compared by URL and user, in priority order.
   - Pool passwords cannot be read back from the WhatsMiner API V2.2. With O(update_password=on_change)
-    (the default) a password change alone is not detected; use O(update_password=always) to send the
-    passwords on every run (the task then always reports a change).
+    (the default) a password change alone is not detected, unless O(record_slot) is set - the module then keeps
+    a keyed fingerprint of the passwords it sent on the miner and sends them again when they differ. Use
+    O(update_password=always) to send the passwords on every run (the task then always reports a change).
 author:
   - minerops.whatsminer contributors
 extends_documentation_fragment:
   - minerops.whatsminer.connection
+  - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
@@ -111,19 +113,22 @@ commands:
   sample: [update_pools]
 '''
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
 from ansible_collections.minerops.whatsminer.plugins.module_utils.pools import ensure_pools as run
 
 
 def argument_spec():
-    return with_connection_options(dict(
+    spec = dict(RECORD_ARGUMENT_SPEC)
+    spec.update(
         pools=dict(type='list', elements='dict', required=True, options=dict(
             url=dict(type='str', required=True),
             user=dict(type='str', required=True),
             password=dict(type='str', default='', no_log=True),
         )),
         update_password=dict(type='str', choices=['on_change', 'always'], default='on_change', no_log=False),
-    ))
+    )
+    return with_connection_options(spec)
 
 
 def main():

@@ -15,7 +15,8 @@ description:
     miner (C(status) and C(summary)) and only sent when they differ.
   - O(power_percent), O(power), O(upfreq_speed) and O(restore_power_percent) cannot be read back from the
     WhatsMiner API V2.2. When set they are sent on every run, the task reports C(changed), lists them
-    under RV(unverified) and warns.
+    under RV(unverified) and warns - except O(upfreq_speed) with O(record_slot) set, which is compared with
+    the applied-settings record kept on the miner.
   - Changing O(mode), O(power_limit) or O(target_freq_percent) restarts the mining process, and the miner
     often closes the connection without a reply. The module then never resends. With O(wait=true) it
     waits until the miner answers again and reads the setting back, failing clearly when it does not match
@@ -27,6 +28,7 @@ author:
   - minerops.whatsminer contributors
 extends_documentation_fragment:
   - minerops.whatsminer.connection
+  - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
@@ -162,6 +164,7 @@ commands:
   sample: [set_low_power]
 '''
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
 from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power as run
 
@@ -171,7 +174,8 @@ SPEC_KWARGS = dict(
 
 
 def argument_spec():
-    return with_connection_options(dict(
+    spec = dict(RECORD_ARGUMENT_SPEC)
+    spec.update(
         mining=dict(type='bool'),
         mode=dict(type='str', choices=['low', 'normal', 'high']),
         power_limit=dict(type='int'),
@@ -184,7 +188,8 @@ def argument_spec():
         upfreq_speed=dict(type='int'),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
-    ))
+    )
+    return with_connection_options(spec)
 
 
 def main():

@@ -155,3 +155,35 @@ def test_bad_input_refused_before_any_request(fleet, playbook):
 ''' % option, limit=miner)
         assert run.returncode != 0, option
     assert fleet.counts(miner) == before
+
+
+def test_pool_passwords_and_upfreq_speed_through_the_record(make_fleet, playbook):
+    fleet = make_fleet(miners=1, models=['M60'])
+    miner = fleet.ids[0]
+    play = '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: pools
+      minerops.whatsminer.whatsminer_pools:
+        pools:
+          - {url: "stratum+tcp://pool.example.com:3333", user: acct.w1, password: "%s"}
+        record_slot: msg8
+    - name: power
+      minerops.whatsminer.whatsminer_power:
+        upfreq_speed: %d
+        record_slot: msg8
+'''
+    first = playbook(fleet, play % ('PwOne_1', 3))
+    assert first.returncode == 0, first.output
+    assert first.result('pools')['changed'] and first.result('power')['changed']
+    second = playbook(fleet, play % ('PwOne_1', 3))
+    assert not second.result('pools')['changed'] and not second.result('power')['changed']
+    assert second.result('power')['unverified'] == []
+    third = playbook(fleet, play % ('PwTwo_2', 3))
+    assert third.result('pools')['changed'] is True and not third.result('power')['changed']
+    settings = fleet.state(miner)['settings']
+    assert settings['pools'][0]['password'] == 'PwTwo_2'
+    assert 'PwOne_1' not in settings['customer_msg']['msg8'] and 'PwTwo_2' not in settings['customer_msg']['msg8']
+    assert settings['upfreq_speed'] == 3
+    assert 'PwTwo_2' not in third.output
