@@ -26,7 +26,7 @@ def test_salts():
     assert salt == crypto.salt_for_password('s3cret_1')
     assert len(salt) == 8 and all(c in crypto.SALT_ALPHABET for c in salt)
     assert salt != crypto.salt_for_password('other')
-    assert len({crypto.new_salt() for _ in range(20)}) == 20
+    assert len({crypto.new_salt() for dummy in range(20)}) == 20
 
 
 @pytest.mark.parametrize('length', [0, 1, 15, 16, 17, 31, 32])

@@ -178,7 +178,7 @@ def test_token_errors(sim):
 def test_token_limit_and_expiry(make_sim):
     handle = make_sim(token_lifetime=1.5)
     host, port = handle.addr()
-    codes = [request(host, port, {'cmd': 'get_token'})['Code'] for _ in range(101)]
+    codes = [request(host, port, {'cmd': 'get_token'})['Code'] for dummy in range(101)]
     assert codes[:100] == [134] * 100
     last = request(host, port, {'cmd': 'get_token'})
     assert last['Code'] == 136 and last['Msg'] == 'over max connect'

@@ -144,7 +144,7 @@ def _fmt(value, digits=2):
 
 def summary_items(miner, now):
     s = miner.settings
-    ths, watts, _ = miner.output(now)
+    ths, watts, dummy = miner.output(now)
     mhs = ths * 1e6
     elapsed = miner.elapsed(now)
     tmin, tmax, tavg = miner.chip_temps(now, watts)
@@ -193,7 +193,7 @@ def summary_items(miner, now):
 def pools_items(miner, now):
     items = []
     elapsed = miner.elapsed(now)
-    ths, _w, _ = miner.output(now)
+    ths, dummy, dummy = miner.output(now)
     dead = miner.has_fault('pool_down')
     active_done = False
     for i, pool in enumerate(miner.settings.get('pools', EMPTY_POOLS)):
@@ -253,7 +253,7 @@ CGMINER_BUILDERS = {'summary': summary_items, 'pools': pools_items, 'edevs': dev
 
 
 def read_psu(miner, now, _req):
-    _ths, watts, _ = miner.output(now)
+    _ths, watts, dummy = miner.output(now)
     vin = 225.0 + 2 * models.wave(now, 97, miner.phase)
     pout = watts
     pin = pout / 0.95

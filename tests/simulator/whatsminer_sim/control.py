@@ -77,7 +77,7 @@ async def _read_request(reader):
         header = await reader.readline()
         if header in (b'\r\n', b'\n', b''):
             break
-        name, _, value = header.decode('latin-1').partition(':')
+        name, dummy, value = header.decode('latin-1').partition(':')
         if name.strip().lower() == 'content-length':
             length = int(value.strip())
     if length > MAX_BODY:

@@ -37,8 +37,8 @@ def salt_for_password(password):
 def new_salt(rng=None):
     """A fresh random 8-character crypt salt (used as ``newsalt``)."""
     if rng is None:
-        return ''.join(secrets.choice(SALT_ALPHABET) for _ in range(8))
-    return ''.join(rng.choice(SALT_ALPHABET) for _ in range(8))
+        return ''.join(secrets.choice(SALT_ALPHABET) for dummy in range(8))
+    return ''.join(rng.choice(SALT_ALPHABET) for dummy in range(8))
 
 
 def make_key(password, salt):

@@ -95,7 +95,7 @@ def parse_api_versions(spec):
 
 def parse_fault(text):
     """'latency:0.5' -> {'kind': 'latency', 'seconds': 0.5}; 'garbage:3' -> count 3; 'error_code:110' -> code."""
-    kind, _, arg = text.partition(':')
+    kind, dummy, arg = text.partition(':')
     fault = {'kind': kind.strip()}
     if arg:
         if fault['kind'] in ('latency', 'refuse'):

@@ -373,15 +373,15 @@ class Miner:
         if self.logs_empty:
             return b''
         now = time.time()
-        ths, watts, _ = self.output(now)
+        ths, watts, dummy = self.output(now)
         lines = []
         start = int(self.btminer_start)
         for i in range(40):
             stamp = time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime(start + i * 5))
             lines.append('%s btminer[%d]: board %d: freq %d MHz, hashrate %.2f TH/s' % (
                 stamp, 1200 + self.index, i % 3, self.profile.freq_mhz, ths / 3))
-        messages = ['%s kernel: WhatsMiner %s boot #%d' % (time.strftime('%b %d %H:%M:%S', time.gmtime(self.boot_time)),
-                                                          self.profile.name, self.settings.get('boot_count', 0))]
+        boot = time.strftime('%b %d %H:%M:%S', time.gmtime(self.boot_time))
+        messages = ['%s kernel: WhatsMiner %s boot #%d' % (boot, self.profile.name, self.settings.get('boot_count', 0))]
         status = {'id': self.id, 'model': self.profile.name, 'firmware': self.settings['firmware_version'],
                   'power_w': round(watts, 1), 'errors': [c for c, _t in self.error_codes()]}
         buf = io.BytesIO()
@@ -403,7 +403,7 @@ class Miner:
 
     def full_state(self):
         now = time.time()
-        ths, watts, _ = self.output(now)
+        ths, watts, dummy = self.output(now)
         data = self.describe()
         data.update({
             'settings': copy.deepcopy(self.settings),

@@ -7,7 +7,7 @@ import tempfile
 
 STATE_VERSION = 1
 
-EMPTY_POOLS = [{'url': '', 'user': '', 'password': ''} for _ in range(3)]
+EMPTY_POOLS = [{'url': '', 'user': '', 'password': ''} for dummy in range(3)]
 CUSTOMER_KEYS = ('CustomerSn',) + tuple('msg%d' % i for i in range(10))
 
 
