@@ -11,7 +11,9 @@ import tempfile
 from dataclasses import dataclass
 
 from . import models
+from .control import start_control
 from .miner import Miner
+from .protocol import QUIRKS
 from .state import default_settings, load_json, merge, write_json_atomic
 
 LOG = logging.getLogger(__name__)
@@ -178,14 +180,16 @@ class Fleet:
             if profile.name in api_versions or '*' in api_versions:
                 settings['api_version'] = api_versions.get(profile.name, api_versions.get('*'))
             if quirks:
-                settings['quirks'] = ['nul', 'trailing_comma', 'inf', 'str_numbers', 'psu', 'error_code', 'newline'] if 'all' in quirks else quirks
+                unknown = set(quirks) - set(QUIRKS) - {'all'}
+                if unknown:
+                    raise ValueError('unknown field quirk(s) %s (known: %s)' % (', '.join(sorted(unknown)), ', '.join(QUIRKS)))
+                settings['quirks'] = list(QUIRKS) if 'all' in quirks else quirks
             miner = Miner(self, index, profile, settings, path)
             self.miners.append(miner)
             self.by_id[mid] = miner
 
     async def start(self):
         """Build, listen, start the control server, write inventory and ready file."""
-        from .control import start_control  # late import keeps module deps one-way
         self.build()
         for miner in self.miners:
             miner.save()

@@ -14,6 +14,8 @@ import tarfile
 import time
 
 from . import crypto, models
+from .server import listen
+from .protocol import QUIRKS
 from .state import factory_values, merge, write_json_atomic
 
 LOG = logging.getLogger(__name__)
@@ -112,9 +114,9 @@ class Miner:
     @property
     def quirks(self):
         quirks = self.settings.get('quirks') or []
-        if quirks is True or quirks == 'all':
-            return frozenset(('nul', 'trailing_comma', 'inf', 'str_numbers', 'psu', 'error_code', 'newline'))
-        return frozenset(quirks)
+        if quirks is True or quirks == 'all' or (isinstance(quirks, list) and 'all' in quirks):
+            return frozenset(QUIRKS)
+        return frozenset(quirks) if isinstance(quirks, list) else frozenset()
 
     def count(self, name):
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -173,7 +175,7 @@ class Miner:
                 fault['until'] = time.time() + float(fault['seconds'])
                 asyncio.get_running_loop().call_later(float(fault['seconds']) + 0.01, self._refuse_expired)
             self.faults.append(fault)
-            self.fleet.schedule(self.stop_listening())
+            self._close_listener()
             return fault
         self.faults.append(fault)
         for code in self._fault_codes(fault):
@@ -225,24 +227,36 @@ class Miner:
     # ------------------------------------------------------------------ listening and restarts
 
     async def start_listening(self):
-        """Bind the miner's address; False if it cannot (the address is taken)."""
+        """Bind the miner's address; False if it cannot.
+
+        A static address (net_config) that cannot be bound, e.g. because another miner
+        has it, falls back to the miner's original address so the miner stays reachable.
+        """
         if self.server is not None or self.has_fault('refuse'):
             return self.server is not None
-        from .server import listen  # late import: server imports this module
         try:
             self.server = await listen(self, self.host, self.port)
         except OSError as exc:
-            LOG.error('%s: cannot listen on %s:%s: %s', self.id, self.host, self.port, exc)
-            self.online = False
-            return False
+            if self.host == self.settings['home_host']:
+                LOG.error('%s: cannot listen on %s:%s: %s', self.id, self.host, self.port, exc)
+                self.online = False
+                return False
+            LOG.warning('%s: cannot listen on %s:%s (%s); staying on %s', self.id, self.host, self.port, exc,
+                        self.settings['home_host'])
+            self.host = self.settings['home_host']
+            return await self.start_listening()
         self.online = True
         return True
 
-    async def stop_listening(self):
+    def _close_listener(self):
+        """Stop accepting at once: the next connect is refused (open connections carry on)."""
         server, self.server = self.server, None
         self.online = False
         if server is not None:
             server.close()
+
+    async def stop_listening(self):
+        self._close_listener()
 
     def restart(self, kind='btminer', new_firmware=None):
         """Go unreachable for --restart-seconds, then come back (``kind`` 'btminer' or 'board')."""
@@ -254,11 +268,7 @@ class Miner:
         if new_firmware:
             self.settings['firmware_version'] = new_firmware
         self.save()
-        # stop listening at once, so that the next connect is refused deterministically
-        server, self.server = self.server, None
-        self.online = False
-        if server is not None:
-            server.close()
+        self._close_listener()  # at once, so that the next connect is refused deterministically
         self.restart_task = self.fleet.schedule(self._restart(kind))
 
     async def _restart(self, kind):
@@ -274,15 +284,13 @@ class Miner:
         self.power_pct_temp = None
         self.last_error_codes = {}
         self.mining = bool(self.settings.get('power_on', True)) and bool(self.settings.get('btminer_init', True))
-        new_host = self._bind_host()
-        if new_host != self.host:
-            LOG.info('%s: moving %s -> %s', self.id, self.host, new_host)
-            self.host = new_host
+        old_host = self.host
+        self.host = self._bind_host()
         self.restarting = False
-        if not await self.start_listening() and self.host != self.settings['home_host']:
-            self.host = self.settings['home_host']
-            await self.start_listening()
-        self.fleet.miner_moved(self)
+        await self.start_listening()
+        if self.host != old_host:
+            LOG.info('%s: moved %s -> %s', self.id, old_host, self.host)
+            self.fleet.miner_moved(self)
 
     # ------------------------------------------------------------------ commands (protocol-neutral)
 
