@@ -168,3 +168,33 @@ def test_state_file_written_atomically(make_sim, tmp_path):
     files = sorted(p.name for p in (tmp_path / 'atomic').iterdir())
     assert files == ['sim-0001.json']
     assert json.loads((tmp_path / 'atomic' / 'sim-0001.json').read_text())['hostname'] == 'atomic'
+
+
+def test_btminer_init_disabled_comes_back_idle(make_sim):
+    handle = make_sim(ramp_seconds=0)
+    host, port = handle.addr()
+    s = handle.session()
+    assert s.send('disable_btminer_init')['Code'] == 131
+    assert s.read('status')['Msg']['btmineroff'] == 'false'  # effective at the next start
+    assert s.send('reboot')['Code'] == 131
+    assert wait_port(host, port, up=True)
+    status = s.read('status')['Msg']
+    assert status['btmineroff'] == 'true' and status['mineroff_reason'] == 'btminer init disabled'
+    assert s.read('summary')['SUMMARY'][0]['MHS 1m'] == 0
+    s.login()
+    assert s.send('power_on')['Code'] == 131
+    assert s.read('summary')['SUMMARY'][0]['MHS 1m'] > 0
+
+
+def test_power_modes_move_hashrate(make_sim):
+    handle = make_sim(models=('M60',), ramp_seconds=0, restart_seconds=0.2)
+    host, port = handle.addr()
+    figures = {}
+    for cmd, mode in (('set_low_power', 'Low'), ('set_high_power', 'High'), ('set_normal_power', 'Normal')):
+        assert handle.session().send(cmd)['Code'] == 131
+        assert wait_port(host, port, up=True)
+        summary = request(host, port, {'cmd': 'summary'})['SUMMARY'][0]
+        assert summary['Power Mode'] == mode
+        figures[mode] = (summary['MHS 1m'], summary['Power'])
+    assert figures['Low'][0] < figures['Normal'][0] < figures['High'][0]
+    assert figures['Low'][1] < figures['Normal'][1] < figures['High'][1]
