@@ -20,6 +20,7 @@ from harness import Fleet, run_playbook  # noqa: E402 pylint: disable=wrong-impo
 
 MINERS = int(os.environ.get('BENCH_MINERS', '200'))
 FORKS = int(os.environ.get('BENCH_FORKS', '50'))
+SUBSET = os.environ.get('BENCH_SUBSET', 'all')
 
 FACTS = '''
 - hosts: miners
@@ -27,6 +28,7 @@ FACTS = '''
   tasks:
     - name: facts
       minerops.whatsminer.whatsminer_facts:
+        gather_subset: [%s]
 '''
 
 DEBUG = '''
@@ -52,8 +54,8 @@ def main():
     workdir = tempfile.mkdtemp(prefix='whatsminer-bench-')
     with Fleet(miners=MINERS, base_address='127.0.60.1', workdir=workdir) as fleet:
         debug_time, debug_count = timed(fleet, DEBUG, workdir)
-        facts_time, facts_count = timed(fleet, FACTS, workdir)
-    print('miners=%d forks=%d' % (MINERS, FORKS))
+        facts_time, facts_count = timed(fleet, FACTS % SUBSET, workdir)
+    print('miners=%d forks=%d gather_subset=%s' % (MINERS, FORKS, SUBSET))
     print('ansible.builtin.debug:           %6.2f s (%d results)' % (debug_time, debug_count))
     print('minerops.whatsminer.whatsminer_facts: %6.2f s (%d results)' % (facts_time, facts_count))
     print('ratio facts/debug: %.2f (goal <= 1.5)' % (facts_time / debug_time))
