@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    InvalidCommand,
     MinerTimeout,
     MinerUnreachable,
 )
@@ -67,10 +68,25 @@ def resolve_subsets(requested, have_password):
     return [name for name in ALL_SUBSETS if name in wanted]
 
 
+# cgminer-style reads that one request can carry together ("summary+pools").
+JOINABLE_PAIRS = (('summary', 'pools'), ('devs', 'devdetails'))
+_SECTION_KEYS = dict(summary='SUMMARY', pools='POOLS', devs='DEVS', devdetails='DEVDETAILS')
+
+
 def read_sections(client, subsets):
-    """One request per subset; customer messages need the token (an encrypted read)."""
+    """Read the subsets with as few requests as possible; customer messages need the token."""
     raw = {}
+    for first, second in JOINABLE_PAIRS:
+        if first in subsets and second in subsets:
+            try:
+                joined = client.read_joined(first, second)
+            except InvalidCommand:
+                continue  # firmware that refuses joined reads: read them one by one below
+            for name in (first, second):
+                raw[name] = {'STATUS': joined.get('STATUS'), _SECTION_KEYS[name]: joined.get(_SECTION_KEYS[name], [])}
     for name in subsets:
+        if name in raw:
+            continue
         command, params = SUBSET_COMMANDS[name]
         if name == 'customer_msg':
             raw[name] = client.write(command)
