@@ -4,7 +4,7 @@ import json
 import re
 import time
 
-from simclient import http, raw_request, request
+from simclient import http, raw_request, request, wait_port
 
 SUMMARY_FIELDS = ('Elapsed', 'MHS av', 'MHS 1m', 'MHS 15m', 'HS RT', 'freq_avg', 'Fan Speed In', 'Fan Speed Out', 'Power',
                   'Power Rate', 'Pool Rejected%', 'Uptime', 'Hash Stable', 'Hash Stable Cost Seconds', 'Target Freq', 'Env Temp',
@@ -91,8 +91,12 @@ def test_hashboard_and_pool_faults(make_sim):
 
 
 def test_telemetry_moves_and_ramps(make_sim):
-    handle = make_sim(models=('M50',), ramp_seconds=2)
+    handle = make_sim(models=('M50',), ramp_seconds=2, restart_seconds=0.1)
     host, port = handle.addr()
+    running = request(host, port, {'cmd': 'summary'})['SUMMARY'][0]
+    assert running['Elapsed'] > 3600 and running['Hash Stable'] is True and running['MHS 1m'] > 110e6
+    assert handle.session().send('restart_btminer')['Code'] == 131
+    assert wait_port(host, port, up=True)
     first = request(host, port, {'cmd': 'summary'})['SUMMARY'][0]
     time.sleep(0.6)
     second = request(host, port, {'cmd': 'summary'})['SUMMARY'][0]

@@ -59,7 +59,6 @@ def test_restart_keeps_state_and_clears_tokens(make_sim):
 def test_reboot_resets_uptime_restart_btminer_does_not(make_sim):
     handle = make_sim(restart_seconds=0.3)
     host, port = handle.addr()
-    time.sleep(1.1)
     s = handle.session()
     assert s.send('restart_btminer')['Code'] == 131
     assert wait_port(host, port, up=True)

@@ -61,9 +61,11 @@ class Miner:
         self.settings = settings
         self.state_path = state_path
         self.rng = fleet.rng_for(index)
+        # a fleet starts as if it had been running for a while: hashing at full rate, with a
+        # plausible uptime; only restarts ramp up from zero
         now = time.time()
-        self.boot_time = now
-        self.btminer_start = now
+        self.boot_time = now - self.rng.uniform(3600, 3 * 86400)
+        self.btminer_start = self.boot_time + 45
         self.mining = bool(settings.get('power_on', True)) and bool(settings.get('btminer_init', True))
         self.power_pct_temp = None
         self.tokens = []
