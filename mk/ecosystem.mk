@@ -125,7 +125,8 @@ galaxy-dist: venv
 
 galaxy-build: galaxy-dist
 	rm -rf $(INSTALLED) && mkdir -p $(INSTALLED)
-	$(BIN)/ansible-galaxy collection install --offline --no-deps -p $(INSTALLED) $(COLL_TARBALL)
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection install --offline --no-deps --force \
+	  -p $(INSTALLED) $(COLL_TARBALL)
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-galaxy collection list $(COLL_FQCN) \
 	  | grep -F '$(INSTALLED)/ansible_collections'
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) PYTHONPATH= \
