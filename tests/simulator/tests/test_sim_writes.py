@@ -270,3 +270,10 @@ def test_power_off_on(make_sim):
     assert s.send('power_on')['Code'] == 131
     assert s.read('status')['Msg']['btmineroff'] == 'false'
     assert s.read('summary')['SUMMARY'][0]['Power'] > 1000
+
+
+def test_get_customer_msg_counts_as_read(sim):
+    s = sim.session()
+    assert s.send('get_customer_msg')['Code'] == 131
+    counts = state(sim)['counts']
+    assert counts['get_customer_msg'] == 1 and counts['writes'] == 0 and counts['reads'] == 2  # get_token + get_customer_msg

@@ -631,6 +631,9 @@ WRITE_COMMANDS = {
 
 ALL_COMMANDS = tuple(READ_COMMANDS) + tuple(WRITE_COMMANDS)
 
+# Token-protected commands that only read.
+TOKEN_READS = ('get_customer_msg',)
+
 
 # ---------------------------------------------------------------------------- dispatch
 
@@ -713,7 +716,9 @@ def _encrypted_command(miner, inner):
     if cmd not in WRITE_COMMANDS:
         return _read(miner, cmd, inner, encrypt=True)
     miner.count(cmd)
-    miner.count('writes')
+    # get_customer_msg needs a token but changes nothing: it counts as a read
+    is_write = cmd not in TOKEN_READS
+    miner.count('writes' if is_write else 'reads')
     if not miner.settings.get('write_api', True) or miner.has_fault('write_api_off'):
         return _plain_error(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
     if miner.take_fault('stale_token') or not miner.check_token(inner.get('token')):
@@ -722,5 +727,6 @@ def _encrypted_command(miner, inner):
         reply = WRITE_COMMANDS[cmd](miner, cmd, inner)
     except CmdError as exc:
         return _plain_error(miner, cmd, exc.code, exc.msg)
-    miner.count('writes_ok')
+    if is_write:
+        miner.count('writes_ok')
     return reply
