@@ -1,0 +1,45 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters of the fleet roles: the miner list of a fan-out task, built from the inventory."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+
+def _get(variables, name, default=None):
+    try:
+        value = variables[name]
+    except KeyError:
+        return default
+    return default if value is None else value
+
+
+def fleet_members(hosts, hostvars, password=None):
+    """``groups['whatsminer'] | minerops.whatsminer.fleet_members(hostvars)`` -> [{host, port, password, name}].
+
+    The address is ``ansible_host`` (else the inventory name), the port ``whatsminer_port`` (else 4028)
+    and the password ``whatsminer_password`` (else ``password``), as the per-host modules read them.
+    """
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    members = []
+    for name in hosts:
+        try:
+            variables = hostvars[name]
+        except KeyError:
+            raise AnsibleFilterError('fleet_members: %s is not in the inventory' % name)
+        member = dict(name=str(name), host=str(_get(variables, 'ansible_host', name)), port=int(_get(variables, 'whatsminer_port', 4028)))
+        secret = _get(variables, 'whatsminer_password', password)
+        if secret is not None:
+            member['password'] = str(secret)
+        members.append(member)
+    return members
+
+
+class FilterModule:
+    """minerops.whatsminer fleet filters."""
+
+    def filters(self):
+        return dict(fleet_members=fleet_members)

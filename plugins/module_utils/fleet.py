@@ -1,0 +1,213 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fan-out operations over many miners from one task (whatsminer_fleet_power).
+
+Each miner gets its own client and :class:`TaskContext` and runs the same resource function as
+the per-host module (``power.ensure_power``), in a thread pool: a demand-response curtailment of
+a thousand miners then takes seconds instead of a fork per host.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
+    DEFAULT_PORT,
+    ModuleFailure,
+    TaskContext,
+    execute,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    MinerTimeout,
+    MinerUnreachable,
+    WhatsMinerError,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power
+
+STATES = ('curtailed', 'off', 'restored')
+
+# The whatsminer_power parameters a fan-out run does not set.
+_POWER_DEFAULTS = dict(
+    mining=None, mode=None, power_limit=None, target_freq_percent=None, power_percent=None,
+    power_percent_method='fast', restore_power_percent=False, power=None, fast_boot=None, upfreq_speed=None,
+    wait=True, wait_timeout=300,
+)
+
+
+def power_params(params):
+    """The whatsminer_power parameters that bring one miner to ``params['state']``."""
+    state = params['state']
+    wanted = dict(_POWER_DEFAULTS, power_percent_method=params['power_percent_method'], wait_timeout=params['wait_timeout'])
+    if state == 'curtailed':
+        if params.get('power_percent') is None and params.get('power') is None:
+            raise ModuleFailure('state=curtailed needs power_percent or power')
+        wanted.update(power_percent=params.get('power_percent'), power=params.get('power'))
+    elif state == 'off':
+        if params.get('power_percent') is not None or params.get('power') is not None:
+            raise ModuleFailure('state=off stops mining; power_percent and power cannot be combined with it')
+        wanted.update(mining=False)
+    else:
+        if params.get('power_percent') is not None:
+            raise ModuleFailure('state=restored undoes power_percent; it cannot be combined with it '
+                                '(power sets the normal power target back)')
+        wanted.update(mining=True, restore_power_percent=True)
+    return wanted
+
+
+def _read_power(client, sections=('status', 'summary')):
+    raw = read_sections(client, list(sections))
+    view = build_view(raw, client.host, client.port)
+    return raw, dict(power_w=view.get('power_w'), hashrate_ths=view.get('hashrate_ths'), mining=view.get('mining'))
+
+
+class _PrimedClient:
+    """A client whose first read of each primed command returns the reply read a moment ago.
+
+    The fan-out reads ``status`` and ``summary`` for the power draw before the change; the power logic
+    then starts from the same replies instead of asking the miner again (fewer connections per miner).
+    """
+
+    def __init__(self, client, replies):
+        self._client = client
+        self._replies = dict(replies)
+
+    def read(self, cmd, **params):
+        if not params and cmd in self._replies:
+            return self._replies.pop(cmd)
+        return self._client.read(cmd, **params)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def _watts_to_kw(values):
+    return round(sum(value for value in values if value) / 1000.0, 3)
+
+
+class _Schedule:
+    """Start times spread evenly over the ramp: miner i may start at ``i * ramp / n``."""
+
+    def __init__(self, count, ramp_seconds, clock=time.monotonic, sleep=time.sleep):
+        self.start = clock()
+        self.step = float(ramp_seconds) / count if count and ramp_seconds else 0.0
+        self._clock = clock
+        self._sleep = sleep
+
+    def wait_turn(self, index):
+        delay = self.start + index * self.step - self._clock()
+        if delay > 0:
+            self._sleep(delay)
+
+
+def drive_miner(index, miner, params, check_mode, schedule, client_factory=None):
+    """Bring one miner to the wanted state; return its outcome (never raises for a miner's failure)."""
+    host = miner['host']
+    port = miner.get('port') or DEFAULT_PORT
+    outcome = dict(name=miner.get('name') or host, host=host, port=port, changed=False, failed=False, outcome=None,
+                   msg='', commands=[], power_before_w=None, power_after_w=None, shed_w=None,
+                   hashrate_before_ths=None, hashrate_after_ths=None, mining=None)
+    conn = dict(host=host, port=port, password=miner.get('password') or params.get('password'), timeout=params['timeout'])
+    schedule.wait_turn(index)
+    started = time.monotonic()
+    wanted = dict(power_params(params), **conn)
+    client = TaskContext(wanted, client_factory=client_factory).make_client()
+    try:
+        raw, before = _read_power(client)
+    except (MinerUnreachable, MinerTimeout) as exc:
+        outcome.update(failed=True, outcome='unreachable', msg=str(exc))
+        return outcome
+    except WhatsMinerError as exc:
+        outcome.update(failed=True, outcome='failed', msg=str(exc))
+        return outcome
+    outcome.update(power_before_w=before['power_w'], hashrate_before_ths=before['hashrate_ths'], mining=before['mining'])
+    primed = _PrimedClient(client, dict(status=raw['status'], summary=raw['summary']))
+    ctx = TaskContext(wanted, check_mode=check_mode, client_factory=lambda *_args, **_kwargs: primed)
+    result = execute(ensure_power, ctx)
+    state = result.get('state') or {}
+    outcome.update(changed=bool(result.get('changed')), commands=result.get('commands', []))
+    if result.get('failed'):
+        outcome.update(failed=True, outcome='failed', msg=result.get('msg', ''))
+        return outcome
+    outcome['outcome'] = 'would be ' + params['state'] if check_mode else params['state']
+    settle = params['settle_seconds'] - (time.monotonic() - started)
+    if settle > 0 and not check_mode:
+        time.sleep(settle)
+    if check_mode:
+        outcome.update(power_after_w=before['power_w'], hashrate_after_ths=before['hashrate_ths'])
+    else:
+        try:
+            after = _read_power(client, ('summary',))[1]
+        except WhatsMinerError as exc:
+            outcome['msg'] = 'changed, but the power could not be read back: %s' % exc
+            return outcome
+        outcome.update(power_after_w=after['power_w'], hashrate_after_ths=after['hashrate_ths'],
+                       mining=state.get('mining', before['mining']))
+    if outcome['power_before_w'] is not None and outcome['power_after_w'] is not None:
+        outcome['shed_w'] = round(outcome['power_before_w'] - outcome['power_after_w'], 1)
+    return outcome
+
+
+def summarize(outcomes, elapsed):
+    failed = [o for o in outcomes if o['failed']]
+    done = [o for o in outcomes if not o['failed']]
+    return dict(
+        total=len(outcomes),
+        ok=len(done),
+        changed=sum(1 for o in outcomes if o['changed']),
+        failed=len(failed),
+        unreachable=sum(1 for o in failed if o['outcome'] == 'unreachable'),
+        failed_percent=round(100.0 * len(failed) / len(outcomes), 1) if outcomes else 0.0,
+        power_before_kw=_watts_to_kw(o['power_before_w'] for o in done),
+        power_after_kw=_watts_to_kw(o['power_after_w'] for o in done),
+        shed_kw=round(_watts_to_kw(o['power_before_w'] for o in done) - _watts_to_kw(o['power_after_w'] for o in done), 3),
+        elapsed_s=round(elapsed, 2),
+    )
+
+
+def fleet_power(ctx, client_factory=None):
+    """Module entry point for whatsminer_fleet_power."""
+    params = ctx.params
+    power_params(params)  # refuse bad combinations before any miner is touched
+    for name in ('concurrency',):
+        if params[name] < 1:
+            raise ModuleFailure('%s must be at least 1' % name)
+    if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0 or params['timeout'] <= 0:
+        raise ModuleFailure('ramp_seconds and settle_seconds must not be negative, timeout must be above 0')
+    miners = params['miners']
+    seen = set()
+    for position, miner in enumerate(miners):
+        key = (miner['host'], miner.get('port') or DEFAULT_PORT)
+        if key in seen:
+            raise ModuleFailure('miners[%d]: %s:%s is listed twice' % (position + 1, key[0], key[1]))
+        seen.add(key)
+    if not ctx.check_mode and any(not (m.get('password') or params.get('password')) for m in miners):
+        missing = [m.get('name') or m['host'] for m in miners if not (m.get('password') or params.get('password'))]
+        raise ModuleFailure('password is required to change power settings; missing for %s' % ', '.join(missing[:10]))
+    started = time.monotonic()
+    schedule = _Schedule(len(miners), params['ramp_seconds'])
+    outcomes = [None] * len(miners)
+    lock = threading.Lock()
+
+    def work(index):
+        outcome = drive_miner(index, miners[index], params, ctx.check_mode, schedule, client_factory)
+        with lock:
+            outcomes[index] = outcome
+
+    if miners:
+        with ThreadPoolExecutor(max_workers=min(params['concurrency'], len(miners)), thread_name_prefix='whatsminer-fleet') as pool:
+            list(pool.map(work, range(len(miners))))
+    summary = summarize(outcomes, time.monotonic() - started)
+    result = dict(changed=summary['changed'] > 0, miners=outcomes, summary=summary)
+    if summary['failed']:
+        names = ', '.join('%s (%s)' % (o['name'], o['outcome']) for o in outcomes if o['failed'])
+        if summary['failed_percent'] > params['max_fail_percentage']:
+            result.update(failed=True, msg='%d of %d miners failed (%.1f%% > max_fail_percentage %g): %s'
+                          % (summary['failed'], summary['total'], summary['failed_percent'], params['max_fail_percentage'], names))
+        else:
+            ctx.warn('%d of %d miners failed (within max_fail_percentage %g): %s'
+                     % (summary['failed'], summary['total'], params['max_fail_percentage'], names))
+    return result
