@@ -1,0 +1,306 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Filters of the fleet_report role: rows from gathered facts, a self-contained HTML report, CSV."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import time
+
+COLUMNS = (
+    ('name', 'Miner'), ('host', 'Address'), ('reachable', 'Reachable'), ('model', 'Model'), ('firmware', 'Firmware'),
+    ('mining', 'Mining'), ('power_mode', 'Power mode'), ('hashrate_ths', 'Hashrate TH/s'),
+    ('factory_hashrate_ths', 'Factory TH/s'), ('power_w', 'Power W'), ('efficiency_jth', 'J/TH'),
+    ('env_temp_c', 'Env degC'), ('chip_temp_avg_c', 'Chip avg degC'), ('chip_temp_max_c', 'Chip max degC'),
+    ('fan_in_rpm', 'Fan in RPM'), ('fan_out_rpm', 'Fan out RPM'), ('uptime_s', 'Uptime s'), ('pool', 'Active pool'),
+    ('hostname', 'Host name'), ('mac', 'MAC'), ('serial', 'Serial'), ('error_count', 'Errors'), ('error', 'Unreachable because'),
+)
+
+
+def _facts(variables):
+    try:
+        facts = variables['ansible_facts']
+    except KeyError:
+        facts = {}
+    view = facts.get('whatsminer') if isinstance(facts, dict) else None
+    if view is None:
+        try:
+            view = variables['whatsminer']
+        except KeyError:
+            view = None
+    return view if isinstance(view, dict) else None
+
+
+def report_rows(hosts, hostvars):
+    """One flat row per host from the ``whatsminer`` facts gathered by whatsminer_facts (unreachable included)."""
+    rows = []
+    for name in hosts:
+        variables = hostvars[name]
+        view = _facts(variables) or dict(reachable=False, error='no facts gathered')
+        network = view.get('network') or {}
+        pools = view.get('pools') or []
+        active = [p for p in pools if p.get('stratum_active')] or [p for p in pools if p.get('status') == 'Alive']
+        errors = view.get('error_codes') or []
+        try:
+            model = view.get('model') or variables['whatsminer_model']
+        except KeyError:
+            model = None
+        rows.append(dict(
+            name=str(name),
+            host=view.get('host'),
+            reachable=bool(view.get('reachable')),
+            model=model or 'unknown',
+            firmware=view.get('firmware_version'),
+            mining=view.get('mining'),
+            power_mode=view.get('power_mode'),
+            hashrate_ths=view.get('hashrate_ths'),
+            factory_hashrate_ths=view.get('factory_hashrate_ths'),
+            power_w=view.get('power_w'),
+            efficiency_jth=view.get('efficiency_jth'),
+            env_temp_c=view.get('env_temp_c'),
+            chip_temp_avg_c=view.get('chip_temp_avg_c'),
+            chip_temp_max_c=view.get('chip_temp_max_c'),
+            fan_in_rpm=view.get('fan_in_rpm'),
+            fan_out_rpm=view.get('fan_out_rpm'),
+            uptime_s=view.get('uptime_s'),
+            pool=active[0].get('url') if active else None,
+            hostname=network.get('hostname'),
+            mac=network.get('mac'),
+            serial=view.get('serial_number'),
+            error_count=len(errors),
+            errors=[dict(code=e.get('code'), component=e.get('component'), description=e.get('description'), time=e.get('time'))
+                    for e in errors],
+            error=view.get('error') if not view.get('reachable') else None,
+        ))
+    return rows
+
+
+def _num(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _per_model(rows):
+    models = {}
+    for row in rows:
+        entry = models.setdefault(row['model'], dict(model=row['model'], miners=0, reachable=0, mining=0, hashrate_ths=0.0,
+                                                     power_w=0.0, errors=0, temps=[]))
+        entry['miners'] += 1
+        entry['errors'] += row['error_count']
+        if row['reachable']:
+            entry['reachable'] += 1
+            entry['mining'] += 1 if row['mining'] else 0
+            entry['hashrate_ths'] += _num(row['hashrate_ths']) or 0.0
+            entry['power_w'] += _num(row['power_w']) or 0.0
+            if _num(row['chip_temp_max_c']) is not None:
+                entry['temps'].append(_num(row['chip_temp_max_c']))
+    result = []
+    for model in sorted(models):
+        entry = models[model]
+        entry['efficiency_jth'] = round(entry['power_w'] / entry['hashrate_ths'], 2) if entry['hashrate_ths'] else None
+        entry['chip_temp_max_c'] = max(entry['temps']) if entry['temps'] else None
+        entry['chip_temp_avg_max_c'] = round(sum(entry['temps']) / len(entry['temps']), 1) if entry['temps'] else None
+        del entry['temps']
+        entry['hashrate_ths'] = round(entry['hashrate_ths'], 2)
+        entry['power_kw'] = round(entry.pop('power_w') / 1000.0, 2)
+        result.append(entry)
+    return result
+
+
+def _totals(rows):
+    reachable = [r for r in rows if r['reachable']]
+    hashrate = sum(_num(r['hashrate_ths']) or 0.0 for r in reachable)
+    power = sum(_num(r['power_w']) or 0.0 for r in reachable)
+    return dict(miners=len(rows), reachable=len(reachable), unreachable=len(rows) - len(reachable),
+                mining=sum(1 for r in reachable if r['mining']), hashrate_ths=round(hashrate, 2), power_kw=round(power / 1000.0, 2),
+                efficiency_jth=round(power / hashrate, 2) if hashrate else None,
+                errors=sum(r['error_count'] for r in rows))
+
+
+def _error_table(rows):
+    codes = {}
+    for row in rows:
+        for error in row['errors']:
+            entry = codes.setdefault(str(error['code']), dict(code=error['code'], component=error['component'],
+                                                               description=error['description'], miners=[]))
+            entry['miners'].append(row['name'])
+    return sorted(codes.values(), key=lambda e: (-len(e['miners']), str(e['code'])))
+
+
+def _esc(value):
+    if value is None:
+        return ''
+    if isinstance(value, float):
+        value = '%g' % round(value, 2)
+    return html.escape(str(value), quote=True)
+
+
+PALETTE = ('#2f6fab', '#e07b39', '#3a9d5d', '#b8483e', '#7d5ba6', '#8c6d31', '#c2477f', '#5f6b73')
+
+
+def svg_bars(title, items, unit, width=560, bar_height=22):
+    """A horizontal bar chart: ``items`` is [(label, value)]."""
+    items = [(label, _num(value)) for label, value in items]
+    items = [(label, value) for label, value in items if value is not None]
+    if not items:
+        return '<p class="empty">%s: no data</p>' % _esc(title)
+    top = max(value for _label, value in items) or 1.0
+    label_w, pad = 150, 6
+    height = 30 + len(items) * (bar_height + pad)
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">' % (width, height, width, height),
+             '<title>%s</title>' % _esc(title),
+             '<text x="0" y="16" class="ct">%s</text>' % _esc(title)]
+    span = width - label_w - 90
+    for index, (label, value) in enumerate(items):
+        y = 26 + index * (bar_height + pad)
+        length = max(1, int(span * value / top)) if value > 0 else 0
+        parts.append('<text x="%d" y="%d" text-anchor="end" class="cl">%s</text>' % (label_w - 6, y + bar_height - 6, _esc(label)))
+        parts.append('<rect x="%d" y="%d" width="%d" height="%d" fill="%s"/>' % (label_w, y, length, bar_height, PALETTE[index % len(PALETTE)]))
+        parts.append('<text x="%d" y="%d" class="cv">%s %s</text>' % (label_w + length + 4, y + bar_height - 6, _esc(round(value, 2)), _esc(unit)))
+    parts.append('</svg>')
+    return ''.join(parts)
+
+
+def svg_histogram(title, values, unit, bins=10, width=560, height=200):
+    """A vertical histogram of ``values``."""
+    values = [v for v in (_num(x) for x in values) if v is not None]
+    if not values:
+        return '<p class="empty">%s: no data</p>' % _esc(title)
+    low, high = min(values), max(values)
+    if high == low:
+        high = low + 1.0
+    step = (high - low) / bins
+    counts = [0] * bins
+    for value in values:
+        counts[min(bins - 1, int((value - low) / step))] += 1
+    top = max(counts)
+    left, bottom, chart_h = 30, height - 30, height - 60
+    bar_w = (width - left - 10) / float(bins)
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" role="img" width="%d" height="%d" viewBox="0 0 %d %d">' % (width, height, width, height),
+             '<title>%s</title>' % _esc(title),
+             '<text x="0" y="16" class="ct">%s</text>' % _esc(title)]
+    for index, count in enumerate(counts):
+        bar_h = int(chart_h * count / top) if top else 0
+        x = left + index * bar_w
+        parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s-%s %s: %d</title></rect>'
+                     % (x + 1, bottom - bar_h, bar_w - 2, bar_h, PALETTE[0], _esc(round(low + index * step, 1)),
+                        _esc(round(low + (index + 1) * step, 1)), _esc(unit), count))
+        if count:
+            parts.append('<text x="%.1f" y="%d" text-anchor="middle" class="cv">%d</text>' % (x + bar_w / 2, bottom - bar_h - 3, count))
+    parts.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#888"/>' % (left, bottom, width - 10, bottom))
+    parts.append('<text x="%d" y="%d" class="cl">%s %s</text>' % (left, bottom + 16, _esc(round(low, 1)), _esc(unit)))
+    parts.append('<text x="%d" y="%d" text-anchor="end" class="cl">%s %s</text>' % (width - 10, bottom + 16, _esc(round(high, 1)), _esc(unit)))
+    parts.append('</svg>')
+    return ''.join(parts)
+
+
+def _table(headers, rows, css=''):
+    out = ['<table class="%s"><thead><tr>' % css]
+    out += ['<th>%s</th>' % _esc(h) for h in headers]
+    out.append('</tr></thead><tbody>')
+    for row in rows:
+        out.append('<tr>' + ''.join('<td>%s</td>' % cell for cell in row) + '</tr>')
+    out.append('</tbody></table>')
+    return ''.join(out)
+
+
+STYLE = '''
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;font-size:12px;margin:8px 0}th,td{border:1px solid #ddd;padding:3px 6px;text-align:left}
+th{background:#f3f5f7;position:sticky;top:0}tr.down td{background:#fbe9e7}
+.cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:6px;padding:8px 14px;min-width:120px}
+.card b{display:block;font-size:20px}.charts{display:flex;flex-wrap:wrap;gap:18px}
+.ct{font-size:13px;font-weight:600}.cl{font-size:11px;fill:#444}.cv{font-size:11px;fill:#222}.empty{color:#888}
+'''
+
+
+def report_html(rows, title='WhatsMiner fleet report', generated=None):
+    """A self-contained HTML page (inline CSS and SVG, no script, no external resource)."""
+    generated = generated or time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())
+    totals = _totals(rows)
+    models = _per_model(rows)
+    reachable = [r for r in rows if r['reachable']]
+    errors = _error_table(rows)
+    cards = [('Miners', totals['miners']), ('Reachable', totals['reachable']), ('Unreachable', totals['unreachable']),
+             ('Mining', totals['mining']), ('Hashrate', '%s TH/s' % _esc(totals['hashrate_ths'])),
+             ('Power', '%s kW' % _esc(totals['power_kw'])), ('Efficiency', '%s J/TH' % _esc(totals['efficiency_jth'])),
+             ('Error codes', totals['errors'])]
+    out = ['<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>%s</title><style>%s</style></head><body>'
+           % (_esc(title), STYLE),
+           '<h1>%s</h1><p>Generated %s from %d miners.</p>' % (_esc(title), _esc(generated), len(rows)),
+           '<div class="cards">' + ''.join('<div class="card">%s<b>%s</b></div>' % (_esc(k), v if isinstance(v, str) else _esc(v))
+                                           for k, v in cards) + '</div>',
+           '<h2>Per model</h2>',
+           _table(['Model', 'Miners', 'Reachable', 'Mining', 'Hashrate TH/s', 'Power kW', 'J/TH', 'Chip max degC (avg of max)',
+                   'Chip max degC (hottest)', 'Error codes'],
+                  [[_esc(m['model']), _esc(m['miners']), _esc(m['reachable']), _esc(m['mining']), _esc(m['hashrate_ths']),
+                    _esc(m['power_kw']), _esc(m['efficiency_jth']), _esc(m['chip_temp_avg_max_c']), _esc(m['chip_temp_max_c']),
+                    _esc(m['errors'])] for m in models]),
+           '<div class="charts">',
+           svg_bars('Hashrate per model', [(m['model'], m['hashrate_ths']) for m in models], 'TH/s'),
+           svg_bars('Power per model', [(m['model'], m['power_kw']) for m in models], 'kW'),
+           svg_bars('Efficiency per model', [(m['model'], m['efficiency_jth']) for m in models], 'J/TH'),
+           svg_bars('Miners per model', [(m['model'], m['miners']) for m in models], ''),
+           svg_histogram('Chip temperature (max per miner)', [r['chip_temp_max_c'] for r in reachable], 'degC'),
+           svg_histogram('Efficiency per miner', [r['efficiency_jth'] for r in reachable], 'J/TH'),
+           svg_histogram('Hashrate per miner', [r['hashrate_ths'] for r in reachable], 'TH/s'),
+           svg_bars('Error codes (miners affected)', [(str(e['code']), len(e['miners'])) for e in errors[:12]], 'miners'),
+           '</div>',
+           '<h2>Error codes</h2>']
+    if errors:
+        out.append(_table(['Code', 'Component', 'Description', 'Miners'],
+                          [[_esc(e['code']), _esc(e['component']), _esc(e['description']), _esc(', '.join(e['miners']))] for e in errors]))
+    else:
+        out.append('<p>No error codes reported.</p>')
+    down = [r for r in rows if not r['reachable']]
+    out.append('<h2>Unreachable miners (%d)</h2>' % len(down))
+    if down:
+        out.append(_table(['Miner', 'Address', 'Reason'], [[_esc(r['name']), _esc(r['host']), _esc(r['error'])] for r in down]))
+    else:
+        out.append('<p>Every miner answered.</p>')
+    out.append('<h2>Miners</h2>')
+    body = []
+    for row in rows:
+        body.append(([_esc(row[key]) for key, _label in COLUMNS], row['reachable']))
+    table = _table([label for _key, label in COLUMNS], [cells for cells, _ok in body], 'miners')
+    # mark the unreachable rows
+    for cells, ok in body:
+        if not ok:
+            plain = '<tr>' + ''.join('<td>%s</td>' % cell for cell in cells) + '</tr>'
+            table = table.replace(plain, plain.replace('<tr>', '<tr class="down">', 1), 1)
+    out.append(table)
+    out.append('<script type="application/json" id="fleet-data">%s</script>'
+               % json.dumps(dict(totals=totals, models=models), sort_keys=True).replace('</', '<\\/'))
+    out.append('</body></html>\n')
+    return ''.join(out)
+
+
+def report_csv(rows):
+    """One CSV line per miner (the columns of the HTML miner table, plus the error codes)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator='\n')
+    writer.writerow([key for key, _label in COLUMNS] + ['error_codes'])
+    for row in rows:
+        writer.writerow(['' if row[key] is None else row[key] for key, _label in COLUMNS]
+                        + [' '.join(str(e['code']) for e in row['errors'])])
+    return buf.getvalue()
+
+
+def report_data(rows, title='WhatsMiner fleet report', generated=None):
+    """The JSON document: totals, per-model figures, decoded error codes and the rows."""
+    return dict(title=title, generated=generated or time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime()),
+                totals=_totals(rows), models=_per_model(rows), error_codes=_error_table(rows), miners=rows)
+
+
+class FilterModule:
+    """minerops.whatsminer report filters."""
+
+    def filters(self):
+        return dict(report_rows=report_rows, report_html=report_html, report_csv=report_csv, report_data=report_data)
