@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import tempfile
 from dataclasses import dataclass
 
@@ -221,8 +222,12 @@ class Fleet:
         pending = [t for t in list(self.tasks) + list(self.conn_tasks) if t is not asyncio.current_task()]
         if pending:
             await asyncio.wait(pending, timeout=2)
-        for miner in self.miners:
-            miner.save()
+        if self.own_state_dir:
+            # nobody asked to keep it: a default temp state dir goes away with the process
+            shutil.rmtree(self.config.state_dir, ignore_errors=True)
+        else:
+            for miner in self.miners:
+                miner.save()
         self.stopped.set()
 
     def request_stop(self):
