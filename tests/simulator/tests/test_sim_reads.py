@@ -147,3 +147,12 @@ def test_encrypted_read(sim):
     assert reply['SUMMARY'][0]['Power Mode'] == 'Normal'
     reply = session.send('get_miner_info', info='mac')
     assert list(reply['Msg']) == ['mac']
+
+
+def test_encrypted_read_error_is_plain(sim):
+    session = sim.session().login()
+    http(sim.url + '/miners/sim-0001/faults', 'POST', {'kind': 'token_exhaustion'})
+    raw = session.raw_send('get_token')
+    assert json.loads(raw)['Code'] == 136
+    raw = session.raw_send('get_miner_info', info=['ip'])
+    assert json.loads(raw)['Code'] == 14

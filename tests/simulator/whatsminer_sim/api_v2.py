@@ -704,6 +704,8 @@ def _encrypted(miner, req):
     if not isinstance(inner, dict):
         return _bad(miner, '', P.CODE_JSON, P.MSG_ENC_JSON)
     reply = _encrypted_command(miner, inner)
+    if isinstance(reply.obj, dict) and reply.obj.get('STATUS') == 'E':
+        reply.encrypt = False  # errors are always plain text, even to encrypted requests
     if reply.encrypt:
         reply.key = aeskey
     return reply
