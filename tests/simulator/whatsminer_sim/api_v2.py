@@ -1,3 +1,6 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The V2.2 command set (PROTOCOL.md sections 3 to 6) over a :class:`~.miner.Miner`.
 
 ``handle(miner, data)`` turns one request text into a :class:`Reply`; the listener does

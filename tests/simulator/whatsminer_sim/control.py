@@ -1,3 +1,6 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """The control API: a small JSON-over-HTTP/1.1 server on 127.0.0.1 for tests and operators.
 
 Endpoints (ID = ``sim-0001`` or ``host:port``)::

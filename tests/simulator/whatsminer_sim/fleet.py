@@ -1,3 +1,6 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """A fleet of simulated miners in one asyncio process: addresses, state files, inventory, ready file."""
 
 import asyncio
