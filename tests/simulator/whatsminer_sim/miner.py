@@ -41,14 +41,12 @@ MAX_TOKENS = 100
 
 
 class Token:
-    """One get_token slot."""
+    """One get_token slot: the sign it accepts and when it expires."""
 
-    __slots__ = ('sign', 'time4', 'newsalt', 'expires')
+    __slots__ = ('sign', 'expires')
 
-    def __init__(self, sign, time4, newsalt, expires):
+    def __init__(self, sign, expires):
         self.sign = sign
-        self.time4 = time4
-        self.newsalt = newsalt
         self.expires = expires
 
 
@@ -69,7 +67,7 @@ class Miner:
         now = time.time()
         self.boot_time = now - self.rng.uniform(3600, 3 * 86400)
         self.btminer_start = self.boot_time + 45
-        self.mining = bool(settings.get('power_on', True)) and bool(settings.get('btminer_init', True))
+        self.mining = self.mines_at_start()
         self.power_pct_temp = None
         self.tokens = []
         self.counts = {}
@@ -80,10 +78,7 @@ class Miner:
         self.host = self._bind_host()
         self.port = int(settings.get('port', self.config.port))
         self.server = None  # asyncio.Server while listening
-        self.restart_task = None
-        self.last_error_codes = {}  # code -> first-seen unix time
         self._key_cache = (None, None, None, None)
-        self.share_base = self.rng.randint(1000, 50000)
         self.phase = self.rng.random() * 6.28
 
     # ------------------------------------------------------------------ state
@@ -99,6 +94,10 @@ class Miner:
         if self.state_path:
             write_json_atomic(self.state_path, self.settings)
 
+    def mines_at_start(self):
+        """btminer mines after a start when the hashboards are on and btminer init is enabled."""
+        return bool(self.settings.get('power_on', True)) and bool(self.settings.get('btminer_init', True))
+
     def patch_settings(self, patch):
         """Merge a control-API patch into the settings (someone changed the miner behind our back)."""
         old_password = self.settings.get('password')
@@ -106,7 +105,7 @@ class Miner:
         if self.settings.get('password') != old_password:
             self.tokens = []
         if 'power_on' in patch or 'btminer_init' in patch:
-            self.mining = bool(self.settings.get('power_on')) and bool(self.settings.get('btminer_init', True))
+            self.mining = self.mines_at_start()
         self.save()
 
     @property
@@ -150,7 +149,7 @@ class Miner:
         time4 = str(when)[-4:]
         newsalt = crypto.new_salt(self.rng)
         sign = crypto.make_sign(key, time4, newsalt)
-        self.tokens.append(Token(sign, time4, newsalt, time.time() + self.config.token_lifetime))
+        self.tokens.append(Token(sign, time.time() + self.config.token_lifetime))
         return time4, salt, newsalt
 
     def check_token(self, token):
@@ -182,9 +181,8 @@ class Miner:
             self.faults.append(fault)
             self._close_listener()
             return fault
+        fault['since'] = time.time()  # the date get_error_code shows
         self.faults.append(fault)
-        for code in self._fault_codes(fault):
-            self.last_error_codes.setdefault(code, time.time())
         return fault
 
     def _refuse_expired(self):
@@ -196,7 +194,6 @@ class Miner:
     def clear_faults(self):
         had_refuse = self.has_fault('refuse')
         self.faults = []
-        self.last_error_codes = {}
         if had_refuse and not self.restarting:
             self.fleet.schedule(self.start_listening())
 
@@ -222,11 +219,11 @@ class Miner:
         return FAULT_ERROR_CODES.get(fault['kind'], [])
 
     def error_codes(self):
-        """Active error codes with the time they appeared: [(code, unix time)]."""
-        codes = dict(self.last_error_codes)
+        """Active error codes with the time they appeared: [(code, unix time)], from the faults."""
+        codes = {}
         for fault in self.faults:
             for code in self._fault_codes(fault):
-                codes.setdefault(code, time.time())
+                codes.setdefault(code, fault.get('since', 0))
         return sorted(codes.items())
 
     # ------------------------------------------------------------------ listening and restarts
@@ -274,11 +271,10 @@ class Miner:
             self.settings['firmware_version'] = new_firmware
         self.save()
         self._close_listener()  # at once, so that the next connect is refused deterministically
-        self.restart_task = self.fleet.schedule(self._restart(kind))
+        self.tokens = []  # they live in btminer's memory
+        self.fleet.schedule(self._restart(kind))
 
     async def _restart(self, kind):
-        await self.stop_listening()
-        self.tokens = []
         await asyncio.sleep(self.config.restart_seconds)
         if self.fleet.stopping:
             return
@@ -287,8 +283,7 @@ class Miner:
             self.boot_time = now
         self.btminer_start = now
         self.power_pct_temp = None
-        self.last_error_codes = {}
-        self.mining = bool(self.settings.get('power_on', True)) and bool(self.settings.get('btminer_init', True))
+        self.mining = self.mines_at_start()
         old_host = self.host
         self.host = self._bind_host()
         self.restarting = False
@@ -320,9 +315,6 @@ class Miner:
         merge(self.settings, factory_values(self.profile, self.config.factory_write_api))
         self.power_pct_temp = None
         self.save()
-
-    def firmware_family(self):
-        return self.profile.family
 
     # ------------------------------------------------------------------ telemetry
 

@@ -177,7 +177,7 @@ async def _firmware(miner, reader, writer, reply, rest):
     image = bytes(buf[4:4 + size])
     try:
         header = firmware.parse_image(image)
-        firmware.check_for_model(header, miner.firmware_family())
+        firmware.check_for_model(header, miner.profile.family)
     except firmware.FirmwareError as exc:
         miner.count('firmware_rejected')
         await _send(miner, writer, api_v2.Reply('update_firmware', P.error(P.CODE_CMD_ERROR, 'upgrade failed: %s' % exc, api_v2.now_int())))
