@@ -145,6 +145,11 @@ def _fmt(value, digits=2):
     return round(float(value), digits)
 
 
+def _shares(elapsed, ths):
+    """Accepted shares since btminer started: about one a minute per TH/s."""
+    return int(elapsed * ths / 60)
+
+
 def summary_items(miner, now):
     s = miner.settings
     ths, watts, dummy = miner.output(now)
@@ -152,8 +157,8 @@ def summary_items(miner, now):
     elapsed = miner.elapsed(now)
     tmin, tmax, tavg = miner.chip_temps(now, watts)
     fan_in, fan_out = miner.fans(now, watts)
-    freq = int(miner.profile.freq_mhz * (1 + int(s.get('target_freq', 0)) / 100.0)) if miner.mining else 0
-    accepted = int(elapsed * ths / 60) if ths else 0
+    freq = miner.freq_mhz()
+    accepted = _shares(elapsed, ths)
     return [{
         'Elapsed': elapsed,
         'MHS av': _fmt(mhs * (0.998 if elapsed else 0)),
@@ -205,7 +210,7 @@ def pools_items(miner, now):
         alive = not dead and miner.mining
         active = alive and not active_done
         active_done = active_done or active
-        accepted = int(elapsed * ths / 60) if active else 0
+        accepted = _shares(elapsed, ths) if active else 0
         url = pool['url']
         items.append({
             'POOL': i, 'URL': url, 'Status': 'Alive' if alive else 'Dead', 'Priority': i, 'Quota': 1, 'Long Poll': 'N',
@@ -225,7 +230,7 @@ def devs_items(miner, now):
     ths, watts, shares = miner.output(now)
     tmin, tmax, tavg = miner.chip_temps(now, watts)
     fan_in, fan_out = miner.fans(now, watts)
-    freq = int(miner.profile.freq_mhz * (1 + int(miner.settings.get('target_freq', 0)) / 100.0)) if miner.mining else 0
+    freq = miner.freq_mhz()
     items = []
     for slot, share in enumerate(shares):
         board_mhs = ths * share * 1e6 * (1 + 0.01 * models.wave(now, 23 + slot, miner.phase + slot))
@@ -333,9 +338,7 @@ def do_read(miner, cmd, req):
     if cmd in CGMINER_BUILDERS:
         return P.cgminer_reply(cmd, CGMINER_BUILDERS[cmd](miner, now), when, _desc(miner))
     if cmd == 'get_token':
-        if miner.take_fault('token_exhaustion'):
-            return P.error(P.CODE_TOKEN_MAX, P.MSG_TOKEN_MAX, when, _desc(miner))
-        issued = miner.issue_token(when)
+        issued = None if miner.take_fault('token_exhaustion') else miner.issue_token(when)
         if issued is None:
             return P.error(P.CODE_TOKEN_MAX, P.MSG_TOKEN_MAX, when, _desc(miner))
         time4, salt, newsalt = issued
@@ -382,7 +385,7 @@ def w_set_led(miner, cmd, req):
     if param == 'auto':
         miner.apply_settings({'led': {'mode': 'auto', 'color': '', 'period': 0, 'duration': 0, 'start': 0}})
         return ok_reply(miner, cmd)
-    if isinstance(param, str) and param != 'auto' and not param.startswith('{'):
+    if isinstance(param, str) and not param.startswith('{'):
         raise CmdError('invalid param: must be "auto" or color/period/duration/start')
     color = str_param(req, 'color')
     if color not in ('red', 'green'):

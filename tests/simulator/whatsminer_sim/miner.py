@@ -365,6 +365,12 @@ class Miner:
             fan_in = 0
         return max(0, fan_in), max(0, fan_out)
 
+    def freq_mhz(self):
+        """Chip frequency: the model's, moved by the target-frequency percent; 0 when not mining."""
+        if not self.mining:
+            return 0
+        return int(self.profile.freq_mhz * (1 + int(self.settings.get('target_freq', 0)) / 100.0))
+
     def elapsed(self, now):
         return 0 if self.restarting else int(now - self.btminer_start)
 
