@@ -1,11 +1,20 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""`make demo`: start a simulated fleet of mixed models, run playbooks/demo.yml twice, stop the fleet."""
+"""`make demo`: a simulated site of mixed models, end to end with the fleet playbooks.
+
+1. start 50 simulated WhatsMiners (M30S+, M50, M60, M63) on 127.0.220.x;
+2. discover them with the minerops.whatsminer.whatsminer inventory plugin (no static inventory);
+3. configure them with playbooks/site.yml (changes), then again (no change: asserted);
+4. curtail to 50 % with playbooks/curtail.yml (fan-out) and restore with playbooks/restore.yml;
+5. write the fleet report with playbooks/report.yml and print its path; stop the simulator.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -15,32 +24,96 @@ sys.path.insert(0, os.path.join(REPO, 'tests', 'integration'))
 
 from harness import Fleet  # noqa: E402 pylint: disable=wrong-import-position
 
-MINERS = int(os.environ.get('DEMO_MINERS', '20'))
+MINERS = int(os.environ.get('DEMO_MINERS', '50'))
+BASE = os.environ.get('DEMO_BASE', '127.0.220.1')
+NETWORK = os.environ.get('DEMO_NETWORK', '127.0.220.0/24')
+MODELS = ['M30S+', 'M50', 'M60', 'M63']
+RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
-def ansible_playbook(inventory, playbook, *extra):
-    command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', inventory,
-               os.path.join(REPO, 'playbooks', playbook), '--forks', '25'] + list(extra)
-    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_HOST_KEY_CHECKING='False', ANSIBLE_RETRY_FILES_ENABLED='False')
+def ansible(tool, *args):
+    command = [os.path.join(os.path.dirname(sys.executable), tool)] + list(args)
+    env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_HOST_KEY_CHECKING='False', ANSIBLE_RETRY_FILES_ENABLED='False',
+               ANSIBLE_DISPLAY_SKIPPED_HOSTS='False')
     started = time.monotonic()
-    completed = subprocess.run(command, env=env, check=False)
+    completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    output = completed.stdout.decode('utf-8', 'replace')
     if completed.returncode != 0:
-        raise SystemExit('ansible-playbook %s failed with exit code %d' % (playbook, completed.returncode))
-    return time.monotonic() - started
+        sys.stdout.write(output[-6000:])
+        raise SystemExit('%s %s failed with exit code %d' % (tool, ' '.join(args[-1:]), completed.returncode))
+    return output, time.monotonic() - started
+
+
+def playbook(inventory, name, *extra):
+    output, elapsed = ansible('ansible-playbook', '-i', inventory, '--forks', '50', *(list(extra) + [os.path.join(REPO, 'playbooks', name)]))
+    recap = RECAP.findall(output)
+    changed = sum(int(row[2]) for row in recap)
+    failed = sum(int(row[4]) + int(row[3]) for row in recap)
+    return output, elapsed, changed, failed, len(recap)
+
+
+def show_messages(output, task):
+    """Print the debug messages of ``task`` from the output."""
+    block = output.split('TASK [%s]' % task, 1)
+    if len(block) < 2:
+        return
+    for match in re.finditer(r'"msg": "(.*)"', block[1].split('TASK [', 1)[0]):
+        print('   ' + match.group(1).replace('\\n', ' '))
 
 
 def main():
+    started = time.monotonic()
     workdir = os.path.join(REPO, 'build', 'demo')
     os.makedirs(workdir, exist_ok=True)
-    print('== Starting %d simulated WhatsMiners (M30S+, M50, M60, M63) on 127.0.50.x:4028' % MINERS)
-    with Fleet(miners=MINERS, base_address='127.0.50.1', models=['M30S+', 'M50', 'M60', 'M63'],
-               workdir=workdir, restart_seconds=1, no_reply_probability=0.5) as fleet:
-        print('   inventory: %s' % fleet.inventory)
-        print('== First run: the fleet is configured (expect changed)')
-        first = ansible_playbook(fleet.inventory, 'demo.yml')
-        print('== Second run: nothing to change for pools and power mode (expect ok)')
-        second = ansible_playbook(fleet.inventory, 'demo.yml', '--diff')
-        print('== Done: first run %.1f s, second run %.1f s; simulator stopped.' % (first, second))
+    source = os.path.join(workdir, 'demo.whatsminer.yml')
+    with open(source, 'w') as handle:
+        handle.write('# Written by tests/demo/run_demo.py\nplugin: minerops.whatsminer.whatsminer\nnetworks: [%s]\ntimeout: 2\n'
+                     'password: admin\nkeyed_groups:\n  - key: whatsminer_firmware\n    prefix: firmware\n' % NETWORK)
+    report_dir = os.path.join(workdir, 'reports')
+    print('== Starting %d simulated WhatsMiners (%s) on %s:4028' % (MINERS, ', '.join(MODELS), NETWORK))
+    fleet = Fleet(miners=MINERS, base_address=BASE, models=MODELS, workdir=workdir, restart_seconds=1, no_reply_probability=0.5,
+                  extra_args=['--ramp-seconds', '2'])
+    with fleet:
+        print('== Discovery: inventory plugin minerops.whatsminer.whatsminer scans %s' % NETWORK)
+        output, elapsed = ansible('ansible-inventory', '-i', source, '--list')
+        hosts = json.loads(output[output.index('{'):])['_meta']['hostvars']
+        models = {}
+        for hostvars in hosts.values():
+            model = hostvars['whatsminer_model']
+            model = model.get('__ansible_unsafe', model) if isinstance(model, dict) else model
+            models[model] = models.get(model, 0) + 1
+        print('   found %d miners in %.1f s: %s' % (len(hosts), elapsed, ', '.join('%d x %s' % (n, m) for m, n in sorted(models.items()))))
+        if len(hosts) != MINERS:
+            raise SystemExit('discovery found %d miners, %d are running' % (len(hosts), MINERS))
+
+        print('== site.yml, first run: the fleet is configured (pools, power, LED, settings, cooling, customer messages)')
+        _, elapsed, changed, failed, count = playbook(source, 'site.yml')
+        print('   %d hosts, changed=%d, failed=%d, %.1f s' % (count, changed, failed, elapsed))
+        if not changed or failed:
+            raise SystemExit('the first site.yml run should change the fleet without failures')
+
+        print('== site.yml, second run: nothing left to change')
+        _, elapsed, changed, failed, count = playbook(source, 'site.yml')
+        print('   %d hosts, changed=%d, failed=%d, %.1f s' % (count, changed, failed, elapsed))
+        if changed or failed:
+            raise SystemExit('the second site.yml run reported changed=%d failed=%d; expected changed=0' % (changed, failed))
+
+        print('== curtail.yml: demand response, every miner to 50 % from one fan-out task')
+        output, elapsed, _, failed, _ = playbook(source, 'curtail.yml', '-e', 'power_curtail_power_percent=50')
+        show_messages(output, 'minerops.whatsminer.power_curtail : Show the outcome')
+        print('   playbook %.1f s' % elapsed)
+
+        print('== restore.yml: back to full power')
+        output, elapsed, _, failed, _ = playbook(source, 'restore.yml')
+        show_messages(output, 'minerops.whatsminer.power_curtail : Show the outcome')
+        print('   playbook %.1f s' % elapsed)
+
+        print('== report.yml: fleet report (HTML with charts, CSV, JSON)')
+        output, elapsed, _, failed, _ = playbook(source, 'report.yml', '-e', 'fleet_report_dir=%s' % report_dir)
+        show_messages(output, 'minerops.whatsminer.fleet_report : Show where the report is')
+        print('   playbook %.1f s' % elapsed)
+    print('== Simulator stopped. Report: %s' % os.path.join(report_dir, 'whatsminer-fleet.html'))
+    print('== Demo done in %.1f s' % (time.monotonic() - started))
 
 
 if __name__ == '__main__':
