@@ -643,14 +643,15 @@ TOKEN_READS = ('get_customer_msg',)
 
 # ---------------------------------------------------------------------------- dispatch
 
-def _plain_error(miner, cmd, code, msg):
+def error_reply(miner, cmd, code, msg):
+    """A plain-text error reply (errors are never encrypted)."""
     miner.count('errors')
     return Reply(cmd, P.error(code, msg, now_int(), _desc(miner)))
 
 
 def _bad(miner, cmd, code, msg):
     miner.count('bad_requests')
-    return _plain_error(miner, cmd, code, msg)
+    return error_reply(miner, cmd, code, msg)
 
 
 def _read(miner, cmd, req, encrypt):
@@ -689,7 +690,7 @@ def handle(miner, data):
     if cmd in WRITE_COMMANDS:
         # writable commands are only accepted encrypted
         miner.count(cmd)
-        return _plain_error(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
+        return error_reply(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
     return _read(miner, cmd, req, encrypt=False)
 
 
@@ -728,13 +729,13 @@ def _encrypted_command(miner, inner):
     is_write = cmd not in TOKEN_READS
     miner.count('writes' if is_write else 'reads')
     if not miner.settings.get('write_api', True) or miner.has_fault('write_api_off'):
-        return _plain_error(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
+        return error_reply(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
     if miner.take_fault('stale_token') or not miner.check_token(inner.get('token')):
-        return _plain_error(miner, cmd, P.CODE_TOKEN_BAD, P.MSG_TOKEN_BAD)
+        return error_reply(miner, cmd, P.CODE_TOKEN_BAD, P.MSG_TOKEN_BAD)
     try:
         reply = WRITE_COMMANDS[cmd](miner, cmd, inner)
     except CmdError as exc:
-        return _plain_error(miner, cmd, exc.code, exc.msg)
+        return error_reply(miner, cmd, exc.code, exc.msg)
     if is_write:
         miner.count('writes_ok')
     return reply

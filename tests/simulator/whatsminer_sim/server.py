@@ -71,15 +71,12 @@ async def _read_request(miner, reader):
         if not chunk:
             return None
         end = scanner.feed(chunk)
-        if end is not None:
-            if end > P.MAX_REQUEST:
-                miner.count('bad_requests')
-                return None
-            return bytes(scanner.buf[:end]), bytes(scanner.buf[end:])
-        if len(scanner.buf) > P.MAX_REQUEST:
+        if (end or len(scanner.buf)) > P.MAX_REQUEST:
             miner.count('bad_requests')
             miner.count('oversized_requests')
             return None
+        if end is not None:
+            return bytes(scanner.buf[:end]), bytes(scanner.buf[end:])
 
 
 async def _serve(miner, reader, writer):
@@ -167,7 +164,7 @@ async def _firmware(miner, reader, writer, reply, rest):
         (size,) = struct.unpack('<I', bytes(buf[:4]))
         if size > MAX_FIRMWARE:
             miner.count('firmware_rejected')
-            await _send(miner, writer, api_v2.Reply('update_firmware', P.error(P.CODE_CMD_ERROR, 'firmware too large', api_v2.now_int())))
+            await _send(miner, writer, api_v2.error_reply(miner, 'update_firmware', P.CODE_CMD_ERROR, 'firmware too large'))
             return False
         await need(4 + size)
     except (EOFError, asyncio.TimeoutError):
@@ -180,12 +177,12 @@ async def _firmware(miner, reader, writer, reply, rest):
         firmware.check_for_model(header, miner.profile.family)
     except firmware.FirmwareError as exc:
         miner.count('firmware_rejected')
-        await _send(miner, writer, api_v2.Reply('update_firmware', P.error(P.CODE_CMD_ERROR, 'upgrade failed: %s' % exc, api_v2.now_int())))
+        await _send(miner, writer, api_v2.error_reply(miner, 'update_firmware', P.CODE_CMD_ERROR, 'upgrade failed: %s' % exc))
         return False
     miner.count('firmware_accepted')
     aborted = False
     if not _skip_reply(miner):
-        done = api_v2.Reply('update_firmware', P.ok(P.MSG_OK, api_v2.now_int()), encrypt=True)
+        done = api_v2.ok_reply(miner, 'update_firmware')
         done.key = key
         aborted = await _send(miner, writer, done)
     miner.restart('board', new_firmware=header['version'])
