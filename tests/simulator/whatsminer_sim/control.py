@@ -42,11 +42,12 @@ async def start_control(fleet, port):
 
 async def _serve(fleet, reader, writer):
     try:
-        request = await asyncio.wait_for(_read_request(reader), 30)
-        if request is None:
-            return
-        method, path, body = request
+        method, path = '', ''
         try:
+            request = await asyncio.wait_for(_read_request(reader), 30)
+            if request is None:
+                return
+            method, path, body = request
             status, payload = route(fleet, method, path, body)
         except HttpError as exc:
             status, payload = exc.status, {'error': exc.message}

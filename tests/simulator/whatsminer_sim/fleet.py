@@ -63,7 +63,7 @@ def usable_address(ip):
 
 def allocate(base, count, port, consecutive):
     """[(host, port)] for ``count`` miners starting at ``base``."""
-    if not usable_address(base) and not (consecutive and ipaddress.IPv4Address(base) in LOOPBACK):
+    if not usable_address(base):
         raise ValueError('base address %s must be in 127.0.0.0/8 and not end in .0 or .255' % base)
     if consecutive:
         if port + count - 1 > 65535:
