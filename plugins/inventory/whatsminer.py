@@ -9,7 +9,7 @@ name: whatsminer
 short_description: Discover WhatsMiner ASIC miners by scanning networks for their API
 version_added: 0.1.0
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 description:
   - Scans IPv4 networks, address ranges and single addresses concurrently for the WhatsMiner API (TCP 4028 by default)
     and adds every miner that answers as an inventory host.

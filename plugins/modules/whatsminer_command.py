@@ -17,7 +17,7 @@ description:
   - Prefer the declarative modules - this one cannot be idempotent. The streams C(update_firmware) and
     C(download_logs) are refused; use M(minerops.whatsminer.whatsminer_firmware) and M(minerops.whatsminer.whatsminer_logs).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -26,6 +26,7 @@ attributes:
     description: Read commands run; write commands are not sent and report C(changed).
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   command:
     description: The API command name, for example V(summary) or V(set_led).

@@ -18,7 +18,7 @@ description:
     O(heat_mode) applies to hydro-cooled models (for example M33, M53, M63). A miner of the other kind answers an
     error, which the task reports with the miner's message.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record

@@ -15,7 +15,7 @@ description:
   - Reading customer messages needs the admin password (the read is encrypted).
   - A slot that holds this collection's applied-settings record (see O(record_slot)) is never overwritten.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:

@@ -14,7 +14,7 @@ description:
     The miner may come back at another address (DHCP) with the default admin password and the write API off.
   - Refuses to do anything unless O(confirm=true).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -23,6 +23,7 @@ attributes:
     description: Reports C(changed) without sending anything.
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   confirm:
     description: Must be V(true); protects against a reset by mistake.

@@ -18,7 +18,7 @@ description:
     the pyasic project, Apache-2.0).
   - The replies as the miner sent them (after repair) are kept under C(ansible_facts.whatsminer.raw).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -27,8 +27,10 @@ attributes:
     description: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
+    description: The task reports no diff.
   facts:
     support: full
+    description: Sets C(ansible_facts.whatsminer).
 options:
   gather_subset:
     description:

@@ -17,7 +17,7 @@ description:
   - An upload is never resent. When the connection is lost during the upload its outcome is unknown;
     the module waits for the miner and reads the version back before it reports anything.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:

@@ -26,13 +26,14 @@ description:
   - Build O(miners) from the inventory, for example with the M(minerops.whatsminer.power_curtail) role in fan-out
     mode, and run the task once (C(run_once) or a play on C(localhost)).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 attributes:
   check_mode:
     support: full
     description: Reads every miner's power and reports what would be sent; nothing is sent.
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   miners:
     description: The miners to drive.

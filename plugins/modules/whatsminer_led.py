@@ -15,7 +15,7 @@ description:
     read back, so with the miner already in manual mode a pattern is only compared through the applied-settings
     record (O(record_slot)); without it the pattern is sent again and the task reports C(changed).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record

@@ -15,7 +15,7 @@ description:
   - The received length is checked against the length the miner announced; a partial download is removed.
   - A miner without logs (it announces a length of 0) fails the task with a clear message.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -24,6 +24,7 @@ attributes:
     description: Reports the path the archive would be written to; nothing is downloaded.
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   dest:
     description: Existing directory on the controller for the archive.

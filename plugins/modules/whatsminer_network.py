@@ -20,7 +20,7 @@ description:
   - Switching to DHCP may give the miner an address the module cannot know; it waits at the old address and fails
     clearly if the miner does not come back there (find it again with the inventory plugin).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:

@@ -15,7 +15,7 @@ description:
   - Both passwords are checked before anything is sent (1 to 8 letters, digits or underscores) and never shown.
   - Afterwards the new password is verified to work; from then on it is the one to use (update your vault).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -24,6 +24,7 @@ attributes:
     description: Tells whether the password would be changed; nothing is sent.
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   new_password:
     description: The new admin password. 1 to 8 letters, digits or underscores.

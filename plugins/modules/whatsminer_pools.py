@@ -18,7 +18,7 @@ description:
     a keyed fingerprint of the passwords it sent on the miner and sends them again when they differ. Use
     O(update_password=always) to send the passwords on every run (the task then always reports a change).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record

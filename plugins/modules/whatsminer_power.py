@@ -25,7 +25,7 @@ description:
     next start), power limit, power mode, target frequency (each restart awaited), power percent or power
     target, and stop mining last.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record

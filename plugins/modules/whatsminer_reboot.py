@@ -15,7 +15,7 @@ description:
   - The miner often closes the connection without replying to these commands; that is expected and not an error.
   - Always reports C(changed) (it is an action, not a state).
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
 attributes:
@@ -24,6 +24,7 @@ attributes:
     description: Reports C(changed) without sending anything.
   diff_mode:
     support: none
+    description: The task reports no diff.
 options:
   target:
     description: V(system) reboots the control board, V(btminer) restarts the mining process.

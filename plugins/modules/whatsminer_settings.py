@@ -17,7 +17,7 @@ description:
     without it every setting given is sent on every run and the task reports C(changed).
   - Time zone changes take effect after the miner's network restarts.
 author:
-  - minerops.whatsminer contributors
+  - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record

@@ -86,5 +86,5 @@ def test_bad_input_refused_before_any_request(fleet, playbook):
         play = PLAY.replace('mode: low\n        power_limit: 3000\n        target_freq_percent: -10\n        fast_boot: true', option)
         run = playbook(fleet, play, limit=miner)
         assert run.returncode != 0
-        assert option.split(':')[0] in run.result('power')['msg'], run.result('power')['msg']
+        assert option.split(':', maxsplit=1)[0] in run.result('power')['msg'], run.result('power')['msg']
     assert fleet.counts(miner) == before

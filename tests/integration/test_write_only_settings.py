@@ -143,7 +143,7 @@ def test_bad_input_refused_before_any_request(fleet, playbook):
         %s
 ''' % option, limit=miner)
         assert run.returncode != 0
-        assert option.split(':')[0] in run.result('cooling')['msg']
+        assert option.split(':', maxsplit=1)[0] in run.result('cooling')['msg']
     for option in ('timezone: "UTC0; reboot"\n        zonename: UTC', 'timezone: UTC0', 'syslog: {host: "a b"}', 'syslog: {host: x.example, port: 70000}'):
         run = playbook(fleet, '''
 - hosts: miners

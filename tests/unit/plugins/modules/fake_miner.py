@@ -17,8 +17,9 @@ def pools_reply(*pools):
 
 
 def status_reply(mining=True, mode='Normal', limit=3600, percent=0, firmware='20240101.16.REL'):
-    return {'STATUS': 'S', 'Code': 131, 'Msg': {'mineroff': 'false' if mining else 'true', 'FirmwareVersion': firmware,
-                                                 'power_mode': mode, 'power_limit_set': str(limit), 'hash_percent': str(percent)}}
+    msg = {'mineroff': 'false' if mining else 'true', 'FirmwareVersion': firmware,
+           'power_mode': mode, 'power_limit_set': str(limit), 'hash_percent': str(percent)}
+    return {'STATUS': 'S', 'Code': 131, 'Msg': msg}
 
 
 def summary_reply(fast_boot=False, mode='Normal', limit=3600):
