@@ -6,8 +6,12 @@
 import itertools
 import os
 import sys
+import warnings
 
 import pytest
+
+# passlib (1.7) imports the stdlib crypt module, deprecated since Python 3.11: not our concern here
+warnings.filterwarnings('ignore', message=".*'crypt' is deprecated", category=DeprecationWarning)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_ROOT = os.path.dirname(HERE)

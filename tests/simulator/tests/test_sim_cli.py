@@ -75,14 +75,15 @@ def test_fleet_of_50(tmp_path):
 
 def test_shutdown_endpoint_and_consecutive_ports(tmp_path):
     ready = tmp_path / 'ready.json'
-    base_port = 20000 + os.getpid() % 20000
-    cmd = [sys.executable, '-m', 'whatsminer_sim', '--miners', '3', '--consecutive-ports', '--base-address', '127.0.0.1',
+    base_port = 14028  # below the ephemeral range, on an address of our own
+    base = '127.%d.251.1' % (os.getpid() % 200 + 20)
+    cmd = [sys.executable, '-m', 'whatsminer_sim', '--miners', '3', '--consecutive-ports', '--base-address', base,
            '--port', str(base_port), '--ready-file', str(ready)]
     proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         info = _wait_file(str(ready), proc)
-        assert [(m['host'], m['port']) for m in info['miners']] == [('127.0.0.1', base_port + i) for i in range(3)]
-        assert request('127.0.0.1', base_port + 2, {'cmd': 'get_version'})['Code'] == 131
+        assert [(m['host'], m['port']) for m in info['miners']] == [(base, base_port + i) for i in range(3)]
+        assert request(base, base_port + 2, {'cmd': 'get_version'})['Code'] == 131
         assert http(info['control_url'] + '/shutdown', 'POST', {})[0] == 200
         assert proc.wait(10) == 0
     finally:
