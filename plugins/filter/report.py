@@ -127,8 +127,8 @@ def _error_table(rows):
     codes = {}
     for row in rows:
         for error in row['errors']:
-            entry = codes.setdefault(str(error['code']), dict(code=error['code'], component=error['component'],
-                                                               description=error['description'], miners=[]))
+            fresh = dict(code=error['code'], component=error['component'], description=error['description'], miners=[])
+            entry = codes.setdefault(str(error['code']), fresh)
             entry['miners'].append(row['name'])
     return sorted(codes.values(), key=lambda e: (-len(e['miners']), str(e['code'])))
 

@@ -43,6 +43,8 @@ def power_params(params):
     state = params['state']
     wanted = dict(_POWER_DEFAULTS, power_percent_method=params['power_percent_method'], wait_timeout=params['wait_timeout'])
     if state == 'curtailed':
+        # power percent and power targets do not restart btminer and cannot be read back: nothing to wait for
+        wanted['wait'] = False
         if params.get('power_percent') is None and params.get('power') is None:
             raise ModuleFailure('state=curtailed needs power_percent or power')
         wanted.update(power_percent=params.get('power_percent'), power=params.get('power'))
@@ -74,11 +76,15 @@ class _PrimedClient:
     def __init__(self, client, replies):
         self._client = client
         self._replies = dict(replies)
+        self.fresh = {}
 
     def read(self, cmd, **params):
         if not params and cmd in self._replies:
             return self._replies.pop(cmd)
-        return self._client.read(cmd, **params)
+        reply = self._client.read(cmd, **params)
+        if not params:
+            self.fresh[cmd] = reply
+        return reply
 
     def __getattr__(self, name):
         return getattr(self._client, name)
@@ -140,7 +146,10 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
         outcome.update(power_after_w=before['power_w'], hashrate_after_ths=before['hashrate_ths'])
     else:
         try:
-            after = _read_power(client, ('summary',))[1]
+            if settle > 0 or 'summary' not in primed.fresh:
+                after = _read_power(client, ('summary',))[1]
+            else:  # the power logic read the miner back after the change a moment ago
+                after = _read_power(_PrimedClient(client, dict(summary=primed.fresh['summary'])), ('summary',))[1]
         except WhatsMinerError as exc:
             outcome['msg'] = 'changed, but the power could not be read back: %s' % exc
             return outcome

@@ -86,7 +86,7 @@ options:
   concurrency:
     description: How many miners are driven at the same time (threads).
     type: int
-    default: 256
+    default: 128
   ramp_seconds:
     description: Spread the starts evenly over this many seconds (V(0) drives every miner at once).
     type: float
@@ -290,7 +290,7 @@ def argument_spec():
         power=dict(type='int'),
         password=dict(type='str', no_log=True, fallback=(env_fallback, ['WHATSMINER_PASSWORD'])),
         timeout=dict(type='float', default=10.0),
-        concurrency=dict(type='int', default=256),
+        concurrency=dict(type='int', default=128),
         ramp_seconds=dict(type='float', default=0.0),
         settle_seconds=dict(type='float', default=0.0),
         wait_timeout=dict(type='int', default=300),

@@ -87,29 +87,29 @@ def main():
             raise SystemExit('discovery found %d miners, %d are running' % (len(hosts), MINERS))
 
         print('== site.yml, first run: the fleet is configured (pools, power, LED, settings, cooling, customer messages)')
-        _, elapsed, changed, failed, count = playbook(source, 'site.yml')
+        dummy, elapsed, changed, failed, count = playbook(source, 'site.yml')
         print('   %d hosts, changed=%d, failed=%d, %.1f s' % (count, changed, failed, elapsed))
         if not changed or failed:
             raise SystemExit('the first site.yml run should change the fleet without failures')
 
         print('== site.yml, second run: nothing left to change')
-        _, elapsed, changed, failed, count = playbook(source, 'site.yml')
+        dummy, elapsed, changed, failed, count = playbook(source, 'site.yml')
         print('   %d hosts, changed=%d, failed=%d, %.1f s' % (count, changed, failed, elapsed))
         if changed or failed:
             raise SystemExit('the second site.yml run reported changed=%d failed=%d; expected changed=0' % (changed, failed))
 
         print('== curtail.yml: demand response, every miner to 50 % from one fan-out task')
-        output, elapsed, _, failed, _ = playbook(source, 'curtail.yml', '-e', 'power_curtail_power_percent=50')
+        output, elapsed, dummy, failed, dummy = playbook(source, 'curtail.yml', '-e', 'power_curtail_power_percent=50')
         show_messages(output, 'minerops.whatsminer.power_curtail : Show the outcome')
         print('   playbook %.1f s' % elapsed)
 
         print('== restore.yml: back to full power')
-        output, elapsed, _, failed, _ = playbook(source, 'restore.yml')
+        output, elapsed, dummy, failed, dummy = playbook(source, 'restore.yml')
         show_messages(output, 'minerops.whatsminer.power_curtail : Show the outcome')
         print('   playbook %.1f s' % elapsed)
 
         print('== report.yml: fleet report (HTML with charts, CSV, JSON)')
-        output, elapsed, _, failed, _ = playbook(source, 'report.yml', '-e', 'fleet_report_dir=%s' % report_dir)
+        output, elapsed, dummy, failed, dummy = playbook(source, 'report.yml', '-e', 'fleet_report_dir=%s' % report_dir)
         show_messages(output, 'minerops.whatsminer.fleet_report : Show where the report is')
         print('   playbook %.1f s' % elapsed)
     print('== Simulator stopped. Report: %s' % os.path.join(report_dir, 'whatsminer-fleet.html'))

@@ -70,7 +70,7 @@ plugin: minerops.whatsminer.whatsminer
 networks: [%s.0/24]
 timeout: 1.5
 ''' % BASE
-    data, elapsed, _ = inventory(tmp_path, source, '--list')
+    data, elapsed, dummy = inventory(tmp_path, source, '--list')
     hostvars = _hostvars(data)
     addresses = {miner['host'] for miner in fleet.miners}
     assert set(hostvars) == addresses  # factory host names are shared: named by address
@@ -122,7 +122,7 @@ keyed_groups:
   - key: whatsminer_firmware
     prefix: fw
 ''' % (BASE, BASE, excluded)
-    data, _, _ = inventory(tmp_path, source, '--list')
+    data = inventory(tmp_path, source, '--list')[0]
     hostvars = _hostvars(data)
     assert len(hostvars) == 5
     assert excluded not in {hv['ansible_host'] for hv in hostvars.values()}
@@ -148,9 +148,9 @@ cache_plugin: ansible.builtin.jsonfile
 cache_connection: %s
 cache_timeout: 600
 ''' % (BASE, cache_dir)
-    first, _, _ = inventory(tmp_path, source, '--list')
+    first = inventory(tmp_path, source, '--list')[0]
     reads = sum(fleet.counts(miner_id)['reads'] for miner_id in fleet.ids)
-    second, _, _ = inventory(tmp_path, source, '--list')
+    second = inventory(tmp_path, source, '--list')[0]
     assert sum(fleet.counts(miner_id)['reads'] for miner_id in fleet.ids) == reads
     assert set(_hostvars(first)) == set(_hostvars(second))
     assert all(name.startswith('c6-07-20-') for name in _hostvars(first))

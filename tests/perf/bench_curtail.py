@@ -64,7 +64,7 @@ def main():
     try:
         fan_time, fan = timed(fleet, FAN_OUT % ('curtailed', 50), workdir)
         summary = fan.result('fan-out')['summary']
-        restore_time, _ = timed(fleet, FAN_OUT % ('restored', '"{{ omit }}"'), workdir)
+        restore_time = timed(fleet, FAN_OUT % ('restored', '"{{ omit }}"'), workdir)[0]
         host_time, per_host = timed(fleet, PER_HOST, workdir)
         curtailed = sum(1 for miner_id in fleet.ids[:50] if fleet.state(miner_id)['power_pct_temp'] == 50)
     finally:
