@@ -52,7 +52,7 @@ _INT_PARAMS = {
     'set_led': frozenset(('period', 'duration', 'start')),
 }
 
-_PASSWORD_RE = re.compile(r'^[A-Za-z0-9_]{1,8}$')
+_PASSWORD_RE = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
 _FILE_CHUNK = 256 * 1024
 DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
 

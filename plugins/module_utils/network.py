@@ -17,7 +17,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 
-_HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$')
+_HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z')
 NETWORK_FIELDS = 'ip,proto,netmask,gateway,dns,hostname'
 
 

@@ -20,7 +20,7 @@ REBOOT_COMMANDS = dict(system='reboot', btminer='restart_btminer')
 READ_COMMANDS = ('summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', 'get_version', 'status',
                  'get_miner_info', 'get_error_code', 'get_token')
 STREAM_COMMANDS = ('update_firmware', 'download_logs')
-_COMMAND = re.compile(r'^[a-z][a-z0-9_]{1,40}(\+[a-z][a-z0-9_]{1,40})?$')
+_COMMAND = re.compile(r'^[a-z][a-z0-9_]{1,40}(\+[a-z][a-z0-9_]{1,40})?\Z')
 
 
 def is_hashing(client):
@@ -86,7 +86,7 @@ def raw_command(ctx):
                             % (command, 'firmware' if command == 'update_firmware' else 'logs'))
     command_params = {key: value if isinstance(value, (int, bool)) else str(value) for key, value in (params['params'] or {}).items()}
     for key in command_params:
-        if not re.match(r'^[A-Za-z][A-Za-z0-9_]{0,31}$', key) or key in ('cmd', 'command', 'token'):
+        if not re.match(r'^[A-Za-z][A-Za-z0-9_]{0,31}\Z', key) or key in ('cmd', 'command', 'token'):
             raise ModuleFailure('params key %r is not allowed' % key)
     is_read = all(part in READ_COMMANDS for part in command.split('+')) and not params['encrypted']
     if is_read:

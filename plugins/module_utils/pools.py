@@ -18,7 +18,7 @@ URL_SCHEMES = ('stratum+tcp', 'stratum+ssl', 'stratum+tls', 'stratum2+tcp', 'str
 MAX_URL_LENGTH = 255
 MAX_USER_LENGTH = 127
 MAX_PASSWORD_LENGTH = 127
-_URL = re.compile(r'^(?P<scheme>[a-z0-9+]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?P<port>[0-9]{1,5})/?$')
+_URL = re.compile(r'^(?P<scheme>[a-z0-9+]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[\]]+):(?P<port>[0-9]{1,5})/?\Z')
 
 # How long to wait for the pool list to show an update_pools (firmware reloads it in the background).
 READBACK_SECONDS = 10.0

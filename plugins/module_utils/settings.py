@@ -15,8 +15,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_range, check_text
 
-_POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}$')
-_ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$')
+_POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}\Z')
+_ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}\Z')
 
 
 def _flag(value):

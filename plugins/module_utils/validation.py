@@ -16,8 +16,8 @@ import re
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 
 # Printable ASCII without quotes, backslash and whitespace.
-_SAFE_TEXT = re.compile(r'^[!#-\[\]-~]*$')
-_HOSTNAME = re.compile(r'^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$')
+_SAFE_TEXT = re.compile(r'^[!#-\[\]-~]*\Z')
+_HOSTNAME = re.compile(r'^(?=.{1,253}\Z)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\Z')
 _SAFE_DESCRIPTION = 'printable ASCII without spaces, quotes or backslashes'
 
 
