@@ -95,6 +95,10 @@ class TaskContext:
         options.update(overrides)
         if not options['host']:
             raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
+        if not 1 <= options['port'] <= 65535:
+            raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
+        if not options['timeout'] > 0:
+            raise ModuleFailure('timeout must be a positive number of seconds, got %s' % options['timeout'])
         factory = self._client_factory
         if factory is None:
             from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as factory
