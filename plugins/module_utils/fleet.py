@@ -26,7 +26,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
-from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power
+from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power, validate as validate_power
 
 STATES = ('curtailed', 'off', 'restored')
 
@@ -180,7 +180,7 @@ def summarize(outcomes, elapsed):
 def fleet_power(ctx, client_factory=None):
     """Module entry point for whatsminer_fleet_power."""
     params = ctx.params
-    power_params(params)  # refuse bad combinations before any miner is touched
+    validate_power(power_params(params))  # refuse bad combinations and out-of-range values before any miner is touched
     for name in ('concurrency',):
         if params[name] < 1:
             raise ModuleFailure('%s must be at least 1' % name)
