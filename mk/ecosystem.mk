@@ -103,13 +103,15 @@ changelog: $(DOCS_STAMP)
 
 # ---------------------------------------------------------------------------------------------
 # ansible-lint, production profile, on the collection's roles and playbooks (what exists of
-# them; a fresh clone has no empty roles/). .ansible-lint sets offline and the excludes.
+# them) and on the packaging smoke playbook; yamllint on the ecosystem files. .ansible-lint sets
+# offline and the excludes.
 LINT_PATHS = $(wildcard roles playbooks)
 
 lint: collection $(LINT_STAMP)
 	PATH=$(VENV_LINT)/bin:$$PATH yamllint -s .ansible-lint .yamllint changelogs/config.yaml \
 	  changelogs/changelog.yaml docs/docsite meta execution-environment.yml tests/packaging $(LINT_PATHS)
-	PATH=$(VENV_LINT)/bin:$$PATH ansible-lint --nocolor --offline --profile production $(LINT_PATHS)
+	PATH=$(VENV_LINT)/bin:$$PATH ansible-lint --nocolor --offline --profile production $(LINT_PATHS) \
+	  tests/packaging/smoke.yml
 
 # ---------------------------------------------------------------------------------------------
 # Packaging. Build the tarball, check it carries no junk, install it into a fresh path and use
