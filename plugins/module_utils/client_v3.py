@@ -21,6 +21,7 @@ reprs or log lines; ``requests_sent`` lists command names only.
 from __future__ import annotations
 
 import base64
+import collections
 import hashlib
 import json
 import os
@@ -463,6 +464,7 @@ class WhatsMinerV3Client(object):
                                     max_reply_bytes=self.max_reply_bytes, log=log)
         self._link = None
         self._salt = None
+        self._recent_tokens = collections.deque(maxlen=16)
         self.requests_sent = []
         self.salts_fetched = 0
         self.connections_opened = 0
@@ -598,7 +600,8 @@ class WhatsMinerV3Client(object):
         reply = self._exchange(cmd, encode_frame(body))
         code = _reply_code(reply)
         if code != 0:
-            raise v3_error_for(code if code is not None else reply.get('code'), reply.get('msg'), cmd, self.host, self.port)
+            raise v3_error_for(code if code is not None else reply.get('code'), self._scrub(reply.get('msg')), cmd,
+                               self.host, self.port)
         return reply
 
     def get(self, cmd, param=None):
@@ -637,7 +640,9 @@ class WhatsMinerV3Client(object):
     def _write_body(self, cmd, param, salt):
         ts = int(self._time())
         digest = token_digest(cmd, self._password, salt, ts)
-        body = {'cmd': cmd, 'ts': ts, 'token': token_from_digest(digest), 'account': self.account}
+        token = token_from_digest(digest)
+        self._recent_tokens.append(token)
+        body = {'cmd': cmd, 'ts': ts, 'token': token, 'account': self.account}
         if cmd in ENCRYPTED_COMMANDS:
             if param is None:
                 raise ValueError('%s needs a parameter' % cmd)
@@ -672,8 +677,18 @@ class WhatsMinerV3Client(object):
             raise self._write_error(reply, cmd, code)
         raise AssertionError('unreachable')  # pragma: no cover
 
+    def _scrub(self, msg):
+        """The miner's ``msg`` with the password and recent tokens masked, should the firmware echo them."""
+        if msg is not None and not isinstance(msg, str):
+            msg = json.dumps(msg, sort_keys=True)[:200]
+        if msg:
+            for secret in [self._password] + list(self._recent_tokens):
+                if secret and len(secret) >= 3:
+                    msg = msg.replace(secret, '***')
+        return msg
+
     def _write_error(self, reply, cmd, code):
-        msg = reply.get('msg')
+        msg = self._scrub(reply.get('msg'))
         if code != -4:
             return v3_error_for(code if code is not None else reply.get('code'), msg, cmd, self.host, self.port)
         # Tell the causes of "no permission" apart with one cheap read.
@@ -786,7 +801,8 @@ class WhatsMinerV3Client(object):
             reply = self._exchange(cmd, encode_frame({'cmd': cmd}))
             code = _reply_code(reply)
             if code != 0:
-                raise v3_error_for(code if code is not None else reply.get('code'), reply.get('msg'), cmd, self.host, self.port)
+                raise v3_error_for(code if code is not None else reply.get('code'), self._scrub(reply.get('msg')), cmd,
+                                   self.host, self.port)
             msg = reply.get('msg')
             length = to_number(msg.get('logsize')) if isinstance(msg, dict) else None
             if length is None or not isinstance(length, int) or length < 0:
@@ -909,7 +925,8 @@ class WhatsMinerV3Client(object):
             self._salt = None
         code = _reply_code(after)
         if code != 0:
-            raise v3_error_for(code if code is not None else after.get('code'), after.get('msg'), cmd, self.host, self.port)
+            raise v3_error_for(code if code is not None else after.get('code'), self._scrub(after.get('msg')), cmd,
+                               self.host, self.port)
         return {'size': size, 'sha256': digest.hexdigest(), 'package': package['chiptype'] if package else None,
                 'reply': after}
 

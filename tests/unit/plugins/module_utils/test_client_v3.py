@@ -513,3 +513,574 @@ def test_client_rejects_non_envelope(v3):
     v3.script.append(handler)
     with pytest.raises(ProtocolError, match='not an API V3 envelope'):
         make(v3).get('get.device.info')
+
+
+# --------------------------------------------------------------------------- reads and connection reuse
+
+def test_read_request_shape_and_msg(v3, fake):
+    client = make(v3)
+    msg = client.get('get.miner.status', 'summary')
+    assert msg['summary']['hash-average'] == 101.847
+    assert fake.raw_requests[-1] == b'{"cmd":"get.miner.status","param":"summary"}'
+    client.get('get.device.info')
+    assert json.loads(fake.raw_requests[-1]) == {'cmd': 'get.device.info'}
+    assert client.requests_sent == ['get.miner.status', 'get.device.info']
+    reply = client.get_reply('get.device.info', 'system')
+    assert reply['code'] == 0 and reply['desc'] == 'get.device.info'
+    client.close()
+
+
+def test_one_connection_for_reads_and_writes_salt_once(v3, fake):
+    client = make(v3)
+    client.get('get.device.info')
+    assert client.set('set.miner.power_limit', 3000) == 'ok'
+    assert client.set('set.system.webpools', 'enable') == 'ok'
+    client.get('get.miner.status', 'summary')
+    assert v3.connections == 1 and client.connections_opened == 1
+    assert client.salts_fetched == 1
+    assert fake.count('get.device.info') == 2  # one full read, one salt
+    assert fake.params == [('set.miner.power_limit', 3000), ('set.system.webpools', 'enable')]
+    write = [r for r in fake.requests if r['cmd'] == 'set.miner.power_limit'][0]
+    assert sorted(write) == ['account', 'cmd', 'param', 'token', 'ts']
+    assert write['account'] == 'super' and isinstance(write['ts'], int) and len(write['token']) == 8
+    client.close()
+
+
+def test_context_manager_closes(v3):
+    with make(v3) as client:
+        client.get('get.device.info')
+        assert client.connected
+    assert not client.connected
+
+
+def test_reconnect_when_miner_closed_between_requests(v3, fake):
+    fake.close_after = 1
+    client = make(v3)
+    client.get('get.device.info')
+    time.sleep(0.1)   # the miner has closed the connection by now
+    client.get('get.miner.status', 'summary')
+    client.get_salt()
+    time.sleep(0.1)
+    assert client.set('set.miner.power_mode', 'low') == 'ok'
+    assert fake.count('set.miner.power_mode') == 1
+    assert client.connections_opened == 4
+    client.close()
+
+
+def test_read_resent_once_when_reused_connection_dies_unanswered(v3, fake):
+    state = {'n': 0}
+
+    def first(conn, server):
+        # answers one read, then takes the next request and closes without answering
+        conn.read_frame()
+        conn.send_frame(DEVICE_INFO)
+        conn.read_frame()
+    v3.script.append(first)
+    client = make(v3)
+    client.get('get.device.info')
+    assert client.get('get.miner.status', 'summary')['summary']['elapsed'] == 1074
+    assert client.connections_opened == 2
+    assert state['n'] == 0
+    client.close()
+
+
+def test_read_not_resent_on_fresh_connection(v3):
+    def handler(conn, server):
+        conn.read_frame()
+    v3.script.append(handler)
+    with pytest.raises(NoReply):
+        make(v3).get('get.device.info')
+    assert v3.connections == 1
+
+
+def test_write_unanswered_on_reused_connection_is_outcome_unknown(v3, fake):
+    def first(conn, server):
+        req = json.loads(conn.read_frame())
+        fake.requests.append(req)
+        conn.send_frame(fake.handle(req, conn))   # salt
+        req = json.loads(conn.read_frame())        # the write: no answer
+        fake.requests.append(req)
+    v3.script.append(first)
+    client = make(v3)
+    with pytest.raises(OutcomeUnknown, match='never resend'):
+        client.set('set.miner.power_mode', 'high')
+    assert fake.count('set.miner.power_mode') == 1
+    assert v3.connections == 1
+
+
+def test_idle_connection_reopened_before_use(v3, fake):
+    client = make(v3)
+    now = [1000.0]
+    client._clock = lambda: now[0]
+    client.get('get.device.info')
+    client._link._clock = client._clock
+    client._link.last_used = now[0]
+    now[0] += 250
+    client.get('get.device.info')
+    assert client.connections_opened == 2
+    client.close()
+
+
+def test_unreachable_and_timeout(free_port, v3, fake):
+    with pytest.raises(MinerUnreachable, match='connection refused'):
+        WhatsMinerV3Client('127.0.0.1', free_port, timeout=1).get('get.device.info')
+    fake.stall['get.miner.setting'] = 1.0
+    client = make(v3, timeout=0.3)
+    with pytest.raises(MinerTimeout) as info:
+        client.get('get.miner.setting')
+    assert info.value.phase == 'read'
+    assert not client.connected
+
+
+def test_get_and_set_check_command_kind(v3):
+    client = make(v3)
+    with pytest.raises(ValueError):
+        client.get('set.system.reboot')
+    with pytest.raises(ValueError):
+        client.set('get.device.info')
+    with pytest.raises(ValueError, match='admin is not supported'):
+        WhatsMinerV3Client('127.0.0.1', account='admin')
+    with pytest.raises(WhatsMinerError, match='password for API V3 account user2 is required'):
+        WhatsMinerV3Client(v3.host, v3.port, account='user2').set('set.system.reboot')
+    assert v3.connections == 0
+
+
+# --------------------------------------------------------------------------- error codes
+
+@pytest.mark.parametrize('code, cls, also, text', [
+    (-1, V3CommandFailed, CommandFailed, 'command failed'),
+    (-2, V3InvalidCommand, InvalidCommand, 'invalid command'),
+    (-3, V3InvalidJsonItem, InvalidCommand, 'missing or null'),
+    (-4, V3PermissionDenied, WriteApiDisabled, 'API write switch'),
+    (-5, V3OutOfMemory, V3ApiError, 'out of memory'),
+    (-9, V3ApiError, ApiError, 'refused'),
+])
+def test_read_error_codes(v3, fake, code, cls, also, text):
+    fake.errors['get.fan.setting'] = (code, 'some text')
+    client = make(v3)
+    with pytest.raises(cls) as info:
+        client.get('get.fan.setting')
+    err = info.value
+    assert isinstance(err, also) and isinstance(err, ApiError)
+    assert err.code == code and err.command == 'get.fan.setting' and err.api_msg == 'some text'
+    assert text in str(err)
+    client.close()
+
+
+def test_recorded_unknown_command_reply(v3):
+    def handler(conn, server):
+        conn.read_frame()
+        conn.send_frame(UNKNOWN_COMMAND)
+    v3.script.append(handler)
+    with pytest.raises(V3InvalidCommand, match='invalid command'):
+        make(v3).get('get.miner.history')
+
+
+def test_v3_error_for_fallbacks():
+    assert isinstance(v3_error_for('-2', None), V3InvalidCommand)
+    err = v3_error_for(None, {'x': 1}, 'set.a')
+    assert type(err) is V3ApiError and err.api_msg == '{"x": 1}'
+
+
+def test_write_switch_off(v3, fake):
+    fake.apiswitch = '0'
+    client = make(v3)
+    with pytest.raises(V3PermissionDenied) as info:
+        client.set('set.miner.power_limit', 3000)
+    text = str(info.value)
+    assert 'switch of this miner is off' in text and 'WhatsMinerTool' in text and 'web UI' in text
+    assert fake.count('set.miner.power_limit') == 1   # salt unchanged: not resent
+    client.close()
+
+
+def test_default_password(v3, fake):
+    fake.passwords['super'] = 'super'
+    client = make(v3, password='super')
+    with pytest.raises(V3PermissionDenied, match='factory default password'):
+        client.set('set.miner.power_limit', 3000)
+    client.close()
+
+
+def test_wrong_password_super(v3, fake):
+    client = make(v3, password='Wr0ng_pass')
+    with pytest.raises(V3WrongPassword) as info:
+        client.set('set.miner.power_limit', 3000)
+    assert isinstance(info.value, WrongPassword) and isinstance(info.value, ApiError)
+    assert 'password configured for account super is wrong' in str(info.value)
+    assert 'Wr0ng_pass' not in str(info.value)
+    client.close()
+
+
+def test_wrong_password_or_permission_user(v3, fake):
+    fake.passwords['user1'] = 'U1_pass'
+    client = make(v3, account='user1', password='other')
+    with pytest.raises(V3PermissionDenied, match='set.user.permission'):
+        client.set('set.system.led', 'auto')
+    assert fake.requests[-3]['account'] == 'user1'
+    client = make(v3, account='user1', password='U1_pass')
+    assert client.set('set.system.led', 'auto') == 'ok'
+
+
+def test_salt_rotated_write_resent_once(v3, fake):
+    client = make(v3)
+    client.get_salt()
+    fake.salts[:] = ['NewSalt1']
+    assert client.set('set.miner.power_mode', 'normal') == 'ok'
+    assert fake.count('set.miner.power_mode') == 2
+    assert client.salts_fetched == 2
+    client.close()
+
+
+def test_minus_one_not_resent_with_same_salt(v3, fake):
+    fake.errors['set.miner.upfreq_speed'] = (-1, 'fail')
+    client = make(v3)
+    with pytest.raises(V3CommandFailed, match='wrong password also gives -1'):
+        client.set('set.miner.upfreq_speed', 11)
+    assert fake.count('set.miner.upfreq_speed') == 1
+    client.close()
+
+
+# --------------------------------------------------------------------------- restarting commands
+
+@pytest.mark.parametrize('cmd, param, restarting', [
+    ('set.system.reboot', None, False),
+    ('set.miner.power_limit', 2800, False),
+    ('set.miner.service', 'restart', False),
+    ('set.miner.fastboot', 'enable', True),
+    ('set.system.hostname', {'hostname': 'x'}, False),
+])
+def test_no_reply_is_outcome_unknown_never_resent(v3, fake, cmd, param, restarting):
+    fake.no_reply.add(cmd)
+    client = make(v3)
+    with pytest.raises(OutcomeUnknown) as info:
+        client.set(cmd, param, restarting=restarting)
+    assert info.value.command == cmd
+    assert fake.count(cmd) == 1
+    assert v3.connections == 1
+    assert not client.connected
+
+
+def test_timeout_after_write_is_outcome_unknown(v3, fake):
+    fake.stall['set.system.reboot'] = 1.0
+    client = make(v3, timeout=0.3)
+    with pytest.raises(OutcomeUnknown, match='no reply within'):
+        client.set('set.system.reboot')
+    assert fake.count('set.system.reboot') == 1
+
+
+def test_partial_reply_restarting_vs_not(v3, fake):
+    def partial(conn, server):
+        req = json.loads(conn.read_frame())
+        conn.send_frame(fake.handle(req, conn))
+        conn.read_frame()
+        conn.send(struct.pack('<I', 40) + b'{"code":0,')
+    v3.script.extend([partial, partial])
+    with pytest.raises(OutcomeUnknown, match='incomplete reply'):
+        make(v3).set('set.system.net_config', 'dhcp')
+    with pytest.raises(ProtocolError, match='inside a reply frame'):
+        make(v3).set('set.system.ntp_server', 'a,b')
+
+
+def test_reboot_forgets_salt_and_connection(v3, fake):
+    client = make(v3)
+    assert client.set('set.system.reboot') == 'ok'
+    assert not client.connected
+    assert 'salt=none' in repr(client)
+
+
+# --------------------------------------------------------------------------- encrypted writes
+
+def test_set_pools_encrypted(v3, fake):
+    client = make(v3)
+    pools = [{'pool': 'stratum+tcp://a:3333', 'worker': 'w.1', 'passwd': POOL_SECRET}]
+    assert client.set('set.miner.pools', pools) == 'ok'
+    assert fake.params[-1] == ('set.miner.pools', pools)
+    assert POOL_SECRET.encode() not in b''.join(fake.raw_requests)
+    client.close()
+
+
+def test_change_password_switches_client(v3, fake):
+    client = make(v3)
+    client.change_password('Br4nd_new')
+    assert fake.passwords['super'] == 'Br4nd_new'
+    assert fake.params[-1] == ('set.user.change_passwd', {'account': 'super', 'new': 'Br4nd_new', 'old': PASSWORD})
+    assert client.set('set.miner.power_mode', 'low') == 'ok'
+    client.change_password('U1_new', account='user1', old='user1')
+    assert fake.passwords['user1'] == 'U1_new'
+    with pytest.raises(ValueError):
+        client.change_password('x', account='user2')
+    client.close()
+
+
+def test_power_percent_sent_as_string(v3, fake):
+    client = make(v3)
+    client.set('set.miner.power_percent', {'percent': 90, 'mode': 'fast'})
+    assert fake.params[-1] == ('set.miner.power_percent', {'percent': '90', 'mode': 'fast'})
+    client.close()
+
+
+def test_missing_cryptography(v3, monkeypatch):
+    monkeypatch.setattr(client_v3.crypto, 'HAS_CRYPTOGRAPHY', False)
+    client = make(v3)
+    with pytest.raises(client_v3.MissingLibrary):
+        client.set('set.miner.pools', [])
+    assert client.set('set.system.webpools', 'disable') == 'ok'
+    client.close()
+
+
+# --------------------------------------------------------------------------- log download
+
+def test_download_logs(v3, fake, tmp_path):
+    fake.logs = bytes(range(256)) * 50
+    client = make(v3)
+    client.get('get.device.info')
+    dest = tmp_path / 'whatsminer-logs.tgz'
+    result = client.download_logs(str(dest))
+    assert result.length == len(fake.logs)
+    assert result.sha256 == hashlib.sha256(fake.logs).hexdigest()
+    assert dest.read_bytes() == fake.logs
+    assert fake.requests[-1] == {'cmd': 'get.log.download'}
+    assert not client.connected
+    client.get('get.device.info')   # a new connection afterwards
+    assert client.connections_opened == 2
+    client.close()
+
+
+def test_download_logs_empty(v3, fake, tmp_path):
+    dest = tmp_path / 'logs.tgz'
+    assert tuple(make(v3).download_logs(str(dest))) == (0, None)
+    assert not dest.exists()
+
+
+def test_download_logs_cut_short(v3, fake, tmp_path):
+    def handler(conn, server):
+        conn.read_frame()
+        conn.send_frame({'code': 0, 'msg': {'logsize': '1000'}, 'desc': 'get.log.download'})
+        conn.send(b'x' * 10)
+    v3.script.append(handler)
+    dest = tmp_path / 'logs.tgz'
+    with pytest.raises(ProtocolError, match='after 10 of 1000 bytes'):
+        make(v3).download_logs(str(dest))
+    assert not dest.exists() and not (tmp_path / 'logs.tgz.part').exists()
+
+
+def test_download_logs_too_big_and_errors(v3, fake, tmp_path):
+    fake.logs = b'y' * 100
+    with pytest.raises(ProtocolError, match='exceeds the limit'):
+        make(v3).download_logs(str(tmp_path / 'a'), max_bytes=50)
+    fake.errors['get.log.download'] = (-5, 'no memory')
+    with pytest.raises(V3OutOfMemory):
+        make(v3).download_logs(str(tmp_path / 'a'))
+
+
+# --------------------------------------------------------------------------- firmware upload
+
+def combined_image(packages, data_pad=0):
+    """A combined MicroBT image: header (6812 bytes) + package payloads."""
+    payloads = b''
+    records = b''
+    offset = 6812
+    for name, platform, payload in packages:
+        records += name.encode().ljust(16, b'\x00') + platform.encode().ljust(16, b'\x00')
+        records += struct.pack('<II', offset, len(payload)) + b'\x00' * 64
+        payloads += payload
+        offset += len(payload)
+    records = records.ljust(64 * 104, b'\x00')
+    header = struct.pack('<6I', 0, 0, 0, 0, len(payloads), len(packages)) + records + b'\x00' * 132
+    assert len(header) == 6812
+    return header + payloads + b'\x00' * data_pad
+
+
+def test_upload_firmware_plain_image(v3, fake):
+    image = b'FW' * 5000
+    client = make(v3)
+    result = client.upload_firmware(image)
+    assert fake.firmware == [image]
+    assert result['size'] == len(image) and result['sha256'] == hashlib.sha256(image).hexdigest()
+    assert result['package'] is None and result['reply']['msg'] == 'ok'
+    req = [r for r in fake.requests if r['cmd'] == 'set.system.update_firmware'][0]
+    assert 'param' not in req and len(req['token']) == 8
+    assert not client.connected and 'salt=none' in repr(client)
+
+
+def test_upload_firmware_combined_picks_platform(v3, fake, tmp_path):
+    image = combined_image([('h6', 'x', b'A' * 100), ('h616', 'y', b'B' * 300), ('cv', 'z', b'C' * 50)])
+    packages = parse_firmware_header(image[:6812], len(image))
+    assert [p['chiptype'] for p in packages] == ['h6', 'h616', 'cv']
+    path = tmp_path / 'fw.bin'
+    path.write_bytes(image)
+    client = make(v3)
+    result = client.upload_firmware(str(path))
+    assert fake.firmware == [b'B' * 300]
+    assert result['package'] == 'h616' and result['size'] == 300
+    result = make(v3).upload_firmware(image, platform='CV')
+    assert fake.firmware[-1] == b'C' * 50
+
+
+def test_upload_firmware_no_matching_package(v3, fake):
+    image = combined_image([('h6', 'x', b'A' * 100)])
+    with pytest.raises(WhatsMinerError, match='no package for platform h616'):
+        make(v3).upload_firmware(image)
+    assert fake.count('set.system.update_firmware') == 0
+
+
+def test_firmware_header_checks():
+    assert parse_firmware_header(b'x' * 100, 100) is None
+    image = combined_image([('h616', 'y', b'B' * 30)])
+    assert parse_firmware_header(image[:6812], len(image) - 1) is None        # data size beyond the file
+    bad = bytearray(image)
+    struct.pack_into('<I', bad, 20, 65)
+    assert parse_firmware_header(bytes(bad[:6812]), len(bad)) is None          # too many packages
+
+
+def test_upload_firmware_refused_before_ready(v3, fake):
+    fake.apiswitch = '0'
+    with pytest.raises(V3PermissionDenied):
+        make(v3).upload_firmware(b'x' * 10)
+    assert fake.firmware == []
+
+
+def test_upload_firmware_no_final_reply(v3, fake):
+    fake.firmware_no_final = True
+    with pytest.raises(OutcomeUnknown, match='all 10 bytes sent'):
+        make(v3).upload_firmware(b'x' * 10)
+    assert fake.count('set.system.update_firmware') == 1
+
+
+def test_upload_firmware_refused_after_image(v3, fake):
+    fake.firmware_final = {'code': -1, 'msg': 'bad image', 'desc': 'set.system.update_firmware'}
+    with pytest.raises(V3CommandFailed, match='bad image'):
+        make(v3).upload_firmware(b'x' * 10)
+
+
+def test_upload_firmware_not_ready(v3, fake, monkeypatch):
+    monkeypatch.setattr(fake, 'write', lambda req, conn: fake.envelope(req['cmd'], 0, 'busy'))
+    with pytest.raises(ProtocolError, match='expected msg "ready"'):
+        make(v3).upload_firmware(b'x' * 10)
+
+
+# --------------------------------------------------------------------------- detection
+
+class V2Listener(object):
+    """A V2 port: answers get_version with a V2 envelope and counts connections."""
+
+    def __init__(self, answer=True):
+        self.server = V3Server(self.handle)
+        self.answer = answer
+        self.requests = []
+
+    def handle(self, conn, server):
+        data = conn.sock.recv(4096)
+        self.requests.append(data)
+        if self.answer:
+            conn.send(json.dumps({'STATUS': 'S', 'Code': 131, 'Msg': {'fw_ver': '20250915.16.Rel2'}}))
+
+
+@pytest.fixture
+def v2():
+    listener = V2Listener()
+    yield listener
+    listener.server.close()
+
+
+def test_detect_v3_first(v3, fake, v2):
+    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=v3.port, timeout=1) == 'v3'
+    assert v2.server.connections == 0
+    assert fake.requests == [{'cmd': 'get.device.info', 'param': 'system'}]
+
+
+def test_detect_falls_back_to_v2(free_port, v2):
+    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=free_port, timeout=1) == 'v2'
+    assert json.loads(v2.requests[0]) == {'cmd': 'get_version'}
+
+
+def test_detect_v3_port_speaking_something_else(v3, v2):
+    def handler(conn, server):
+        conn.sock.recv(100)
+        conn.send(b'HTTP/1.0 400 Bad Request\r\n\r\n')
+    v3.script.append(handler)
+    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=v3.port, timeout=1) == 'v2'
+
+
+def test_detect_neither(free_port):
+    with pytest.raises(MinerUnreachable, match='neither API V3'):
+        detect_api('127.0.0.1', v2_port=free_port, v3_port=free_port, timeout=0.5)
+
+
+def test_detect_is_quick_on_silent_ports(v3, free_port):
+    def silent(conn, server):
+        time.sleep(1.0)
+    v3.script.append(silent)
+    start = time.monotonic()
+    with pytest.raises(MinerUnreachable):
+        detect_api('127.0.0.1', v2_port=free_port, v3_port=v3.port, timeout=0.3)
+    assert time.monotonic() - start < 1.0
+
+
+# --------------------------------------------------------------------------- wait
+
+def test_wait_until_reachable(v3, free_port):
+    client = WhatsMinerV3Client('127.0.0.1', free_port, timeout=0.2)
+    clock = [0.0]
+    client._clock = lambda: clock[0]
+    client._sleep = lambda s: clock.__setitem__(0, clock[0] + s)
+    with pytest.raises(MinerTimeout) as info:
+        client.wait_until_reachable(timeout=10, interval=5)
+    assert info.value.phase == 'wait'
+    assert make(v3).wait_until_reachable(timeout=5) >= 0
+
+
+# --------------------------------------------------------------------------- secrets
+
+def test_secrets_never_in_errors_reprs_logs(v3, fake, tmp_path):
+    lines = []
+    texts = []
+    client = make(v3, log=lines.append)
+    client.set('set.miner.pools', [{'pool': 'stratum+tcp://a:1', 'worker': 'w', 'passwd': POOL_SECRET}])
+    client.change_password('Zz9_secret')
+    texts.append(repr(client))
+    texts.append(str(client))
+    for code in (-1, -2, -3, -4, -5):
+        fake.errors['set.miner.power_mode'] = (code, 'token %s' % fake.tokens()[-1])
+        try:
+            client.set('set.miner.power_mode', 'low')
+        except WhatsMinerError as exc:
+            texts.append(str(exc))
+            texts.append(repr(exc))
+    fake.errors.clear()
+    fake.no_reply.add('set.system.reboot')
+    try:
+        client.set('set.system.reboot')
+    except OutcomeUnknown as exc:
+        texts.append(str(exc))
+    wrong = make(v3, password='Wr0ng_pw_1', log=lines.append)
+    try:
+        wrong.set('set.miner.pools', [{'pool': 'p', 'worker': 'w', 'passwd': POOL_SECRET}])
+    except WhatsMinerError as exc:
+        texts.append(str(exc))
+    wrong.close()
+    client.close()
+
+    def oversize(conn, server):
+        conn.read_frame()
+        body = b'{"code":0,"msg":{"salt":"' + fake.salt.encode() + b'","token":"' + fake.tokens()[-1].encode() + b'"}}'
+        conn.send(struct.pack('<I', len(body)) + body[:-3])
+    v3.script.append(oversize)
+    try:
+        make(v3, max_reply_bytes=20).get('get.device.info')
+    except ProtocolError as exc:
+        texts.append(str(exc))
+    texts.extend(lines)
+    assert len(texts) > 10
+    secrets = [PASSWORD, 'Zz9_secret', 'Wr0ng_pw_1', POOL_SECRET]
+    secrets += fake.tokens()
+    for req in fake.requests:
+        if 'ts' in req:
+            for password in (PASSWORD, 'Zz9_secret', 'Wr0ng_pw_1'):
+                digest = _digest(req['cmd'], password, SALT, req['ts'])
+                secrets += [digest.hex(), base64.b64encode(digest).decode()]
+        if isinstance(req.get('param'), str) and len(req['param']) > 20:
+            secrets.append(req['param'])
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, 'secret leaked into %r' % text
