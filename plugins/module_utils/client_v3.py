@@ -671,7 +671,11 @@ class WhatsMinerV3Client(object):
                 return reply
             if code in (-1, -4) and attempt == 1:
                 # Possibly a stale salt (section 2.3): fetch it again; resend once only if it changed.
-                if self.get_salt(refresh=True) != salt:
+                try:
+                    fresh = self.get_salt(refresh=True)
+                except WhatsMinerError:
+                    fresh = salt
+                if fresh != salt:
                     self._debug('%s: code %s and the salt changed; resending once with a new token' % (cmd, code))
                     continue
             raise self._write_error(reply, cmd, code)
@@ -879,7 +883,12 @@ class WhatsMinerV3Client(object):
             raise ValueError('firmware size must be between 1 byte and 4 GiB')
         if size > max_bytes:
             raise ValueError('the firmware image (%d bytes) exceeds the limit of %d bytes' % (size, max_bytes))
-        reply = self._write(cmd, None, True)
+        try:
+            reply = self._write(cmd, None, False)
+        except OutcomeUnknown as exc:
+            # No firmware byte has been sent yet: nothing was applied.
+            raise ProtocolError('%s: no "ready" from the miner (%s); no firmware byte was sent' % (cmd, exc.reason),
+                                self.host, self.port)
         msg = reply.get('msg')
         link = self._link
         digest = hashlib.sha256()

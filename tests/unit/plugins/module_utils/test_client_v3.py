@@ -953,6 +953,12 @@ def test_upload_firmware_refused_after_image(v3, fake):
         make(v3).upload_firmware(b'x' * 10)
 
 
+def test_upload_firmware_no_ready_is_ordinary_error(v3, fake):
+    fake.no_reply.add('set.system.update_firmware')
+    with pytest.raises(ProtocolError, match='no firmware byte was sent'):
+        make(v3).upload_firmware(b'x' * 10)
+
+
 def test_upload_firmware_not_ready(v3, fake, monkeypatch):
     monkeypatch.setattr(fake, 'write', lambda req, conn: fake.envelope(req['cmd'], 0, 'busy'))
     with pytest.raises(ProtocolError, match='expected msg "ready"'):
