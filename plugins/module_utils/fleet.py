@@ -60,6 +60,18 @@ def power_params(params):
     return wanted
 
 
+def power_steps(params):
+    """The whatsminer_power parameter sets to apply one after the other.
+
+    Restoring with ``power`` first undoes a percent curtailment and starts mining, then sets the normal power
+    target back (whatsminer_power refuses restore_power_percent and power in one task).
+    """
+    steps = [power_params(params)]
+    if params['state'] == 'restored' and params.get('power') is not None:
+        steps.append(dict(_POWER_DEFAULTS, power=params['power'], wait=False, wait_timeout=params['wait_timeout']))
+    return steps
+
+
 def _read_power(client, sections=('status', 'summary')):
     raw = read_sections(client, list(sections))
     view = build_view(raw, client.host, client.port)
@@ -119,8 +131,8 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
     conn = dict(host=host, port=port, password=miner.get('password') or params.get('password'), timeout=params['timeout'])
     schedule.wait_turn(index)
     started = time.monotonic()
-    wanted = dict(power_params(params), **conn)
-    client = TaskContext(wanted, client_factory=client_factory).make_client()
+    steps = [dict(step, **conn) for step in power_steps(params)]
+    client = TaskContext(steps[0], client_factory=client_factory).make_client()
     try:
         raw, before = _read_power(client)
     except (MinerUnreachable, MinerTimeout) as exc:
@@ -131,13 +143,15 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
         return outcome
     outcome.update(power_before_w=before['power_w'], hashrate_before_ths=before['hashrate_ths'], mining=before['mining'])
     primed = _PrimedClient(client, dict(status=raw['status'], summary=raw['summary']))
-    ctx = TaskContext(wanted, check_mode=check_mode, client_factory=lambda *_args, **_kwargs: primed)
-    result = execute(ensure_power, ctx)
-    state = result.get('state') or {}
-    outcome.update(changed=bool(result.get('changed')), commands=result.get('commands', []))
-    if result.get('failed'):
-        outcome.update(failed=True, outcome='failed', msg=result.get('msg', ''))
-        return outcome
+    state = {}
+    for step in steps:
+        ctx = TaskContext(step, check_mode=check_mode, client_factory=lambda *_args, **_kwargs: primed)
+        result = execute(ensure_power, ctx)
+        state = result.get('state') or state
+        outcome.update(changed=outcome['changed'] or bool(result.get('changed')), commands=outcome['commands'] + result.get('commands', []))
+        if result.get('failed'):
+            outcome.update(failed=True, outcome='failed', msg=result.get('msg', ''))
+            return outcome
     outcome['outcome'] = 'would be ' + params['state'] if check_mode else params['state']
     settle = params['settle_seconds'] - (time.monotonic() - started)
     if settle > 0 and not check_mode:
@@ -180,7 +194,8 @@ def summarize(outcomes, elapsed):
 def fleet_power(ctx, client_factory=None):
     """Module entry point for whatsminer_fleet_power."""
     params = ctx.params
-    validate_power(power_params(params))  # refuse bad combinations and out-of-range values before any miner is touched
+    for step in power_steps(params):
+        validate_power(step)  # refuse bad combinations and out-of-range values before any miner is touched
     for name in ('concurrency',):
         if params[name] < 1:
             raise ModuleFailure('%s must be at least 1' % name)

@@ -212,3 +212,49 @@ def test_firmware_rollout_canary_then_batches_then_current(make_fleet, tmp_path)
     assert again.returncode == 0, again.output
     assert '0 upgraded, 2 already current, 2 skipped' in again.output
     assert changed_count(again) == 0
+
+
+def test_discovered_fleet_gets_its_model_group_vars(make_fleet, tmp_path):
+    fleet = make_fleet(4)
+    first, last = fleet.miners[0]['host'], fleet.miners[-1]['host']
+    source = tmp_path / 'site.whatsminer.yml'
+    source.write_text('plugin: minerops.whatsminer.whatsminer\nnetworks: [%s-%s]\ntimeout: 1\npassword: admin\n' % (first, last))
+    run = run_playbook(os.path.join(PLAYBOOKS, 'site.yml'), str(source), str(tmp_path))
+    assert run.returncode == 0, run.output
+    assert {entry['host'] for entry in run.results} == {miner['host'] for miner in fleet.miners}
+    for miner in fleet.miners:
+        mode = fleet.state(miner['id'])['settings']['power_mode']
+        assert mode == ('Low' if miner['model'] == 'M30S+' else 'Normal'), (miner, mode)
+
+
+@pytest.mark.parametrize('fan_out', [True, False], ids=['fan-out', 'per-host'])
+def test_curtail_to_a_power_target_and_back(make_fleet, tmp_path, fan_out):
+    fleet = make_fleet(2, models=('M50',))
+    run = play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_power=1500, power_curtail_fan_out=fan_out))
+    assert run.returncode == 0, run.output
+    assert all(fleet.state(miner_id)['settings']['power_target'] == 1500 for miner_id in fleet.ids)
+    assert all(fleet.state(miner_id)['power_w'] < 1600 for miner_id in fleet.ids)
+    run = play(fleet, tmp_path, 'restore.yml', dict(power_curtail_power=3600, power_curtail_fan_out=fan_out))
+    assert run.returncode == 0, run.output
+    assert all(fleet.state(miner_id)['settings']['power_target'] == 3600 for miner_id in fleet.ids)
+
+
+def test_firmware_rollout_precheck_leaves_a_stopped_miner_alone(make_fleet, tmp_path):
+    fleet = make_fleet(2, models=('M50',))
+    fleet.patch(fleet.ids[1], {'power_on': False})
+    run_playbook('''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: off
+      minerops.whatsminer.whatsminer_power:
+        mining: false
+      when: inventory_hostname == "%s"
+''' % fleet.ids[1], fleet.inventory, str(tmp_path))
+    run = play(fleet, tmp_path, 'firmware.yml', dict(firmware_rollout_src=_image(tmp_path), firmware_rollout_version='20250101.22.REL',
+                                                     firmware_rollout_hashrate_interval=1, firmware_rollout_max_fail_percentage=50))
+    assert run.returncode == 0, run.output
+    assert 'pre-check failed' in run.output
+    assert fleet.state(fleet.ids[0])['firmware_version'] == '20250101.22.REL'
+    assert fleet.state(fleet.ids[1])['firmware_version'] != '20250101.22.REL'
+    assert 'update_firmware' not in json.dumps(fleet.counts(fleet.ids[1]))
