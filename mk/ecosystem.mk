@@ -139,12 +139,13 @@ galaxy-build: galaxy-dist
 	BIN=$(BIN) INSTALLED=$(INSTALLED) WORK=$(BUILD)/packaging bash tests/packaging/smoke.sh
 
 # galaxy-importer (what Galaxy runs on upload), offline and without a container engine:
-# ansible-test is switched off in its config; its ansible-lint pass and doc loading run.
+# ansible-test is switched off in its config; its ansible-lint pass and doc loading run. It writes
+# importer_result.json into its working directory, hence the cd into build/importer.
 galaxy-import: galaxy-dist $(PKG_STAMP)
 	rm -rf $(BUILD)/importer && mkdir -p $(BUILD)/importer/tmp
 	sed 's|@TMP@|$(BUILD)/importer/tmp|' tests/packaging/galaxy-importer.cfg > $(BUILD)/importer/galaxy-importer.cfg
-	GALAXY_IMPORTER_CONFIG=$(BUILD)/importer/galaxy-importer.cfg PATH=$(VENV_PKG)/bin:$$PATH PYTHONPATH= \
-	  ANSIBLE_COLLECTIONS_PATH= $(VENV_PKG)/bin/python -m galaxy_importer.main $(COLL_TARBALL) \
+	cd $(BUILD)/importer && GALAXY_IMPORTER_CONFIG=$(BUILD)/importer/galaxy-importer.cfg PATH=$(VENV_PKG)/bin:$$PATH \
+	  PYTHONPATH= ANSIBLE_COLLECTIONS_PATH= $(VENV_PKG)/bin/python -m galaxy_importer.main $(COLL_TARBALL) \
 	  > $(BUILD)/importer/import.log 2>&1 || { cat $(BUILD)/importer/import.log; exit 1; }
 	@grep -E '^(WARNING|ERROR)' $(BUILD)/importer/import.log || true
 	@if grep -q '^ERROR' $(BUILD)/importer/import.log; then echo "galaxy-importer reported errors"; exit 1; fi

@@ -10,6 +10,7 @@ import tarfile
 
 # Path components that must never ship.
 JUNK_DIRS = {'.venv', 'build', '.git', '__pycache__', '.pytest_cache', '.hypothesis', '.tox', '.mypy_cache', '.ci'}
+JUNK_FILES = {'importer_result.json', '.DS_Store'}
 JUNK_SUFFIXES = ('.pyc', '.pyo', '.tar.gz', '.orig', '.rej', '.swp', '~')
 JUNK_PREFIXES = ('tests/output/',)
 REQUIRED = (
@@ -32,7 +33,8 @@ def main(path):
     problems = []
     for member, name in zip(members, names):
         parts = name.split('/')
-        if JUNK_DIRS.intersection(parts) or name.endswith(JUNK_SUFFIXES) or name.startswith(JUNK_PREFIXES):
+        if (JUNK_DIRS.intersection(parts) or parts[-1] in JUNK_FILES or name.endswith(JUNK_SUFFIXES)
+                or name.startswith(JUNK_PREFIXES)):
             problems.append('junk in the tarball: %s' % name)
         if member.issym() or member.islnk():
             problems.append('link in the tarball: %s -> %s' % (name, member.linkname))
