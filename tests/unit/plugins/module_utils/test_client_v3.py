@@ -679,7 +679,7 @@ def test_recorded_unknown_command_reply(v3):
 def test_v3_error_for_fallbacks():
     assert isinstance(v3_error_for('-2', None), V3InvalidCommand)
     err = v3_error_for(None, {'x': 1}, 'set.a')
-    assert type(err) is V3ApiError and err.api_msg == '{"x": 1}'
+    assert err.__class__ is V3ApiError and err.api_msg == '{"x": 1}'
 
 
 def test_write_switch_off(v3, fake):
