@@ -23,7 +23,7 @@ description:
   - O(ramp_seconds) staggers the miners evenly over a ramp, so that the load changes gradually.
   - Power percent and power targets cannot be read back from the WhatsMiner API V2.2, so every run sends them and
     reports C(changed); the measured power draw before and after is the read-back.
-  - Build O(miners) from the inventory, for example with the M(minerops.whatsminer.power_curtail) role in fan-out
+  - Build O(miners) from the inventory, for example with the C(minerops.whatsminer.power_curtail) role in fan-out
     mode, and run the task once (C(run_once) or a play on C(localhost)).
 author:
   - minerops.whatsminer contributors (@minerops)
