@@ -612,6 +612,22 @@ class WhatsMinerV3Client(object):
         """
         return self.get_reply(cmd, param).get('msg')
 
+    def read_settings(self):
+        """Read ``get.miner.setting``, ``get.fan.setting``, ``get.system.setting`` and ``get.device.info``
+        on one connection; return :func:`replies_v3.v3_settings` of them.
+
+        A command this firmware does not know (code -2) is skipped; its keys stay None.
+        """
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.replies_v3 import v3_settings
+
+        msgs = {}
+        for cmd in ('get.miner.setting', 'get.fan.setting', 'get.system.setting', 'get.device.info'):
+            try:
+                msgs[cmd] = self.get(cmd)
+            except V3InvalidCommand:
+                self._debug('%s: unknown to this firmware, skipped' % cmd)
+        return v3_settings(msgs)
+
     # ------------------------------------------------------------------ salt / password
 
     def get_salt(self, refresh=False):

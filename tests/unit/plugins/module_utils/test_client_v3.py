@@ -645,6 +645,19 @@ def test_get_and_set_check_command_kind(v3):
     assert v3.connections == 0
 
 
+def test_read_settings_skips_unknown_commands(v3, fake):
+    fake.reads['get.miner.setting'] = {'power-limit': 3300, 'power-mode': 'high', 'power-percent': 0}
+    fake.reads['get.system.setting'] = {'timezone': 'CST-8', 'zonename': 'Asia/Shanghai', 'web-pool': 0}
+    client = make(v3)
+    settings = client.read_settings()
+    assert settings['power_mode'] == 'high' and settings['power_limit'] == 3300
+    assert settings['timezone'] == 'CST-8' and settings['web_pools'] is False and settings['log_upload_enabled'] is False
+    assert settings['fan_temp_offset'] is None     # get.fan.setting answered -2
+    assert settings['api_switch'] is True and settings['mining'] is True
+    assert v3.connections == 1
+    client.close()
+
+
 # --------------------------------------------------------------------------- error codes
 
 @pytest.mark.parametrize('code, cls, also, text', [
