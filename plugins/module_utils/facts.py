@@ -182,6 +182,8 @@ def gather_facts(ctx):
     """Module entry point for whatsminer_facts."""
     params = ctx.params
     subsets = resolve_subsets(params['gather_subset'], bool(params.get('password')))
+    if 'customer_msg' in subsets:
+        ctx.require_password('read the customer_msg subset')
     try:
         raw = read_sections(ctx.client, subsets)
     except (MinerUnreachable, MinerTimeout) as exc:
