@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -64,6 +65,7 @@ def show_messages(output, task):
 def main():
     started = time.monotonic()
     workdir = os.path.join(REPO, 'build', 'demo')
+    shutil.rmtree(os.path.join(workdir, 'state'), ignore_errors=True)  # a factory-fresh fleet on every run
     os.makedirs(workdir, exist_ok=True)
     source = os.path.join(workdir, 'demo.whatsminer.yml')
     with open(source, 'w') as handle:
