@@ -56,7 +56,7 @@ def test_fleet_of_50(tmp_path):
         assert miners['vars']['whatsminer_password'] == 'fleetpw'
         assert set(miners['children']) == {'model_m30s_plus', 'model_m50', 'model_m60', 'model_m63'}
         host0 = miners['children']['model_m30s_plus']['hosts']['sim-0001']
-        assert host0 == {'ansible_host': hosts[0], 'whatsminer_port': 4028}
+        assert host0 == {'ansible_host': hosts[0], 'whatsminer_port': 4028, 'whatsminer_api': 'v2'}
         for m in info['miners'][:50:7]:
             assert request(m['host'], m['port'], {'cmd': 'summary'})['SUMMARY'][0]['Power Mode'] == 'Normal'
         s = Session(hosts[1], 4028, 'fleetpw')

@@ -331,12 +331,43 @@ ENVELOPE_READS = {'get_psu': read_psu, 'get_version': read_version, 'status': re
                   'get_error_code': read_error_code}
 
 
+# ---------------------------------------------------------------------------- V2 on V3 firmware (PROTOCOL-V3.md 6.2)
+
+# What a V3 miner still answers on the V2 port; everything else is "invalid cmd".
+V3_KEPT_READS = ('summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', 'get_version')
+V3_SUMMARY_DROPPED = ('Chip Temp Min', 'Chip Temp Max', 'Chip Temp Avg', 'Btminer Fast Boot', 'Debug')
+V3_DEVS_DROPPED = ('Temperature', 'Chip Temp Min', 'Chip Temp Max', 'Chip Temp Avg')
+
+
+def v3_compat_reads(miner):
+    """The V2 reads a V3 miner answers (get_token only while V2 writes are allowed)."""
+    if miner.config.v3_v2_writes:
+        return V3_KEPT_READS + ('get_token',)
+    return V3_KEPT_READS
+
+
+def _v3_reduce(cmd, items):
+    """The reduced field set of V2 reads on V3 firmware."""
+    if cmd == 'summary':
+        return [{k: v for k, v in item.items() if k not in V3_SUMMARY_DROPPED} for item in items]
+    if cmd in ('edevs', 'devs'):
+        # board temperatures gone; per-board hash rates in TH/s where MH/s is expected
+        return [{k: (round(v / 1e6, 3) if k.startswith(('MHS', 'HS ')) else v) for k, v in item.items() if k not in V3_DEVS_DROPPED}
+                for item in items]
+    if cmd == 'devdetails':
+        return [{k: v for k, v in item.items() if k != 'Model'} for item in items]
+    return items
+
+
 def do_read(miner, cmd, req):
     """One read command's reply dict (no token needed)."""
     now = time.time()
     when = int(now)
     if cmd in CGMINER_BUILDERS:
-        return P.cgminer_reply(cmd, CGMINER_BUILDERS[cmd](miner, now), when, _desc(miner))
+        items = CGMINER_BUILDERS[cmd](miner, now)
+        if miner.api == 'v3':
+            items = _v3_reduce(cmd, items)
+        return P.cgminer_reply(cmd, items, when, _desc(miner))
     if cmd == 'get_token':
         issued = None if miner.take_fault('token_exhaustion') else miner.issue_token(when)
         if issued is None:
@@ -344,7 +375,10 @@ def do_read(miner, cmd, req):
         time4, salt, newsalt = issued
         return P.ok({'time': time4, 'salt': salt, 'newsalt': newsalt}, when, _desc(miner), code=P.CODE_TOKEN_OK)
     try:
-        return P.ok(ENVELOPE_READS[cmd](miner, now, req), when, _desc(miner))
+        msg = ENVELOPE_READS[cmd](miner, now, req)
+        if miner.api == 'v3' and cmd == 'get_version':
+            msg = {k: v for k, v in msg.items() if k != 'api_ver'}  # V3 firmware leaves api_ver out
+        return P.ok(msg, when, _desc(miner))
     except CmdError as exc:
         return P.error(exc.code, exc.msg, when, _desc(miner))
 
@@ -657,7 +691,8 @@ def _bad(miner, cmd, code, msg):
 def _read(miner, cmd, req, encrypt):
     """A read, possibly joined with ``+`` (cgminer style: one section per command)."""
     parts = cmd.split('+')
-    if any(p not in READ_COMMANDS for p in parts):
+    known = v3_compat_reads(miner) if miner.api == 'v3' else READ_COMMANDS
+    if any(p not in known for p in parts):
         return _bad(miner, cmd, P.CODE_INVALID_CMD, P.MSG_INVALID_CMD)
     miner.count('reads')
     for part in parts:
@@ -729,6 +764,8 @@ def _encrypted_command(miner, inner):
     is_write = cmd not in TOKEN_READS
     miner.count('writes' if is_write else 'reads')
     if not miner.settings.get('write_api', True) or miner.has_fault('write_api_off'):
+        return error_reply(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
+    if miner.api == 'v3' and not miner.config.v3_v2_writes:
         return error_reply(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
     if miner.take_fault('stale_token') or not miner.check_token(inner.get('token')):
         return error_reply(miner, cmd, P.CODE_TOKEN_BAD, P.MSG_TOKEN_BAD)

@@ -72,6 +72,21 @@ def build_parser():
     add('--idle-timeout', type=float, default=10.0, help='drop a connection that sent no complete request after this many seconds (default 10)')
     add('--fault', action='append', default=[], metavar='KIND[:ARG]',
         help='fault applied to every miner at start (repeatable); ARG is seconds for latency/refuse, code for error_code, else count')
+    add('--api', default='',
+        help='API of the miners: v2 (default), v3 (V3 on --v3-port plus a reduced V2), mixed (every other miner V3), '
+             'or per model/index/id: "M60=v3,M63=v3", "1=v3", "sim-0002=v3"')
+    add('--v3-port', type=int, default=4433, help='API V3 port (default 4433; with --consecutive-ports the first of N)')
+    add('--v3-password', default='super',
+        help='password of the V3 "super" account of new V3 miners (default super, the factory default: writes then answer -4)')
+    add('--v3-idle-timeout', type=float, default=300.0, help='close an idle V3 connection after this many seconds (default 300)')
+    add('--v3-max-clients', type=int, default=10, help='concurrent V3 connections per miner (default 10; the next is closed at once)')
+    add('--v3-max-request', type=int, default=64 * 1024, help='largest V3 request frame; a longer one closes the connection (default 65536)')
+    add('--v3-bad-token-code', type=int, choices=(-4, -1), default=-4, help='V3 code for a wrong token: -4 (default) or -1')
+    add('--v3-ts-window', type=float, default=0.0, help='refuse V3 writes whose ts is further than S seconds from now (default 0: off)')
+    add('--v3-percent-number', type=_on_off, default=False,
+        help='accept a bare number as set.miner.power_percent "percent" (default off: -1 "percent must be a string")')
+    add('--v3-plain-pools', type=_on_off, default=False, help='accept an unencrypted set.miner.pools param (default off: -1)')
+    add('--v3-v2-writes', type=_on_off, default=True, help='V3 miners accept V2 writes on the V2 port (default on)')
     add('-v', '--verbose', action='count', default=0, help='more logging (repeat for debug)')
     return parser
 
@@ -112,7 +127,10 @@ def config_from_args(args):
         field_quirks=args.field_quirks, restart_seconds=args.restart_seconds, no_reply_probability=args.no_reply_probability,
         seed=args.seed, token_lifetime=args.token_lifetime, idle_timeout=args.idle_timeout, ramp_seconds=args.ramp_seconds,
         faults=tuple(args.fault), inventory=args.inventory, inventory_password=args.inventory_password,
-        control_port=args.control_port, ready_file=args.ready_file)
+        control_port=args.control_port, ready_file=args.ready_file, api=args.api, v3_port=args.v3_port,
+        v3_password=args.v3_password, v3_idle_timeout=args.v3_idle_timeout, v3_max_clients=args.v3_max_clients,
+        v3_max_request=args.v3_max_request, v3_bad_token_code=args.v3_bad_token_code, v3_ts_window=args.v3_ts_window,
+        v3_percent_number=args.v3_percent_number, v3_plain_pools=args.v3_plain_pools, v3_v2_writes=args.v3_v2_writes)
 
 
 def _raise_fd_limit(miners):

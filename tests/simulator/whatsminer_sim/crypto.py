@@ -113,3 +113,46 @@ def b64decode_strict(text):
         return base64.b64decode(cleaned, validate=True)
     except (ValueError, TypeError) as exc:
         raise ValueError(str(exc)) from exc
+
+
+# ---------------------------------------------------------------------------- API V3 (PROTOCOL-V3.md section 3)
+
+def v3_digest(cmd, password, salt, ts):
+    """sha256(cmd + password + salt + str(ts)): the 32 raw bytes (token source and AES key)."""
+    return hashlib.sha256(('%s%s%s%s' % (cmd, password, salt, ts)).encode('utf-8')).digest()
+
+
+def v3_token(cmd, password, salt, ts):
+    """The 8-character V3 token: the first 8 characters of base64(v3_digest)."""
+    return base64.b64encode(v3_digest(cmd, password, salt, ts)).decode('ascii')[:8]
+
+
+def v3_salt(rng=None):
+    """A fresh 8-character alphanumeric V3 salt."""
+    alphabet = SALT_ALPHABET[2:]
+    if rng is None:
+        return ''.join(secrets.choice(alphabet) for dummy in range(8))
+    return ''.join(rng.choice(alphabet) for dummy in range(8))
+
+
+def v3_encrypt_param(digest, plaintext, padding='pkcs7'):
+    """AES-256-ECB with key = digest, base64 text (what clients put in ``param``)."""
+    return encrypt(digest, plaintext, padding=padding)
+
+
+def v3_decrypt_param(digest, text):
+    """Decrypt a V3 ``param``: base64, AES-256-ECB, strip PKCS#7 or trailing NULs; return the text.
+
+    Raise ValueError when it cannot be decrypted or is not UTF-8.
+    """
+    raw = b64decode_strict(text)
+    if not raw or len(raw) % 16:
+        raise ValueError('ciphertext length %d is not a multiple of 16' % len(raw))
+    plain = decrypt_raw(digest, raw)
+    if plain:
+        n = plain[-1]
+        if 1 <= n <= 16 and plain[-n:] == bytes([n]) * n:
+            plain = plain[:-n]
+        else:
+            plain = plain.rstrip(b'\0')
+    return plain.decode('utf-8')

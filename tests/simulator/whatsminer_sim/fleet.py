@@ -50,6 +50,18 @@ class SimConfig:
     inventory_password: bool = False
     control_port: int = 0
     ready_file: str = ''
+    # API V3 (PROTOCOL-V3.md); every default keeps a pure V2 fleet
+    api: str = ''  # '' = saved or v2; 'v2', 'v3', 'mixed', or 'M60=v3,M63=v3' / '1=v3' / 'sim-0002=v3'
+    v3_port: int = 4433
+    v3_password: str = 'super'  # password of the V3 'super' account of miners created now
+    v3_idle_timeout: float = 300.0
+    v3_max_clients: int = 10
+    v3_max_request: int = 64 * 1024
+    v3_bad_token_code: int = -4
+    v3_ts_window: float = 0.0  # 0 = ts only has to match the token
+    v3_percent_number: bool = False  # accept a bare number as set.miner.power_percent percent
+    v3_plain_pools: bool = False  # accept an unencrypted set.miner.pools param
+    v3_v2_writes: bool = True  # V3 miners accept V2 writes (get_token + encrypted) on 4028
 
 
 def usable_address(ip):
@@ -97,6 +109,47 @@ def parse_api_versions(spec):
         if value not in (1, 2):
             raise ValueError('api version must be 1 or 2')
     return out
+
+
+API_NAMES = ('v2', 'v3')
+
+
+def parse_api(spec):
+    """'' -> {}; 'v3' -> {'*': 'v3'}; 'mixed' -> {'mixed': 'v3'}; 'M60=v3,1=v3,sim-0004=v3' -> per model/index/id.
+
+    Keys are a model name, a 0-based miner index or a miner id.
+    """
+    out = {}
+    for part in (spec or '').split(','):
+        part = part.strip()
+        if not part:
+            continue
+        if part.lower() == 'mixed':
+            out['mixed'] = 'v3'
+            continue
+        if '=' in part:
+            name, value = (p.strip() for p in part.split('=', 1))
+            if name.isdigit() or name.startswith('sim-'):
+                key = name
+            else:
+                key = models.get_model(name).name
+        else:
+            key, value = '*', part
+        value = value.lower()
+        if value not in API_NAMES:
+            raise ValueError('api must be v2 or v3, got %r' % value)
+        out[key] = value
+    return out
+
+
+def api_for(apis, index, mid, model):
+    """The API of one miner from a parse_api() result, or None when the spec does not say."""
+    for key in (mid, str(index), model):
+        if key in apis:
+            return apis[key]
+    if 'mixed' in apis:
+        return 'v3' if index % 2 == 1 else 'v2'
+    return apis.get('*')
 
 
 def parse_fault(text):
@@ -168,7 +221,9 @@ class Fleet:
         cfg = self.config
         cycle = [models.get_model(m).name for m in cfg.models] or list(models.DEFAULT_MODEL_CYCLE)
         api_versions = parse_api_versions(cfg.api_version)
+        apis = parse_api(cfg.api)
         quirks = [q.strip() for q in (cfg.field_quirks or '').split(',') if q.strip()]
+        v3_ports = [p for dummy, p in allocate(cfg.base_address, cfg.miners, cfg.v3_port, cfg.consecutive_ports)]
         for index, (host, port) in enumerate(allocate(cfg.base_address, cfg.miners, cfg.port, cfg.consecutive_ports)):
             mid = 'sim-%04d' % (index + 1)
             path = os.path.join(cfg.state_dir, mid + '.json')
@@ -181,6 +236,15 @@ class Fleet:
             if saved:
                 merge(settings, saved)
             settings.update({'id': mid, 'model': profile.name, 'home_host': host, 'port': port})
+            api = api_for(apis, index, mid, profile.name)
+            if api is not None:
+                settings['api'] = api
+            if settings.get('api') == 'v3':
+                settings['v3_port'] = v3_ports[index]
+                if not saved:
+                    # a miner born a V3 miner: 2025 firmware and the fleet's super password
+                    settings['firmware_version'] = models.V3_FIRMWARE[profile.cooling]
+                    settings['v3_passwords']['super'] = cfg.v3_password
             if profile.name in api_versions or '*' in api_versions:
                 settings['api_version'] = api_versions.get(profile.name, api_versions.get('*'))
             if quirks:
@@ -246,10 +310,17 @@ class Fleet:
             return
         write_json_atomic(self.config.ready_file, {
             'control_url': self.control_url,
-            'miners': [{'id': m.id, 'host': m.host, 'port': m.port, 'model': m.profile.name} for m in self.miners],
+            'miners': [self._ready_entry(m) for m in self.miners],
             'pid': os.getpid(),
             'state_dir': self.config.state_dir,
         })
+
+    @staticmethod
+    def _ready_entry(miner):
+        entry = {'id': miner.id, 'host': miner.host, 'port': miner.port, 'model': miner.profile.name}
+        if miner.api == 'v3':
+            entry.update({'api': 'v3', 'v3_port': miner.v3_port})
+        return entry
 
     def inventory_text(self):
         lines = ['# Written by the WhatsMiner simulator (tests/simulator). Do not edit.', 'all:', '  children:', '    miners:']
@@ -268,9 +339,15 @@ class Fleet:
             for miner in groups[group]:
                 lines += ['            %s:' % miner.id,
                           '              ansible_host: %s' % miner.host,
-                          '              whatsminer_port: %d' % miner.port]
+                          '              whatsminer_port: %d' % miner.port,
+                          '              whatsminer_api: %s' % miner.api]
                 if password is not None and miner.settings['password'] != password:
                     lines.append('              whatsminer_password: %s' % _yaml_str(miner.settings['password']))
+                if miner.api == 'v3':
+                    lines.append('              whatsminer_v3_port: %d' % miner.v3_port)
+                    if password is not None:
+                        lines += ['              whatsminer_v3_account: super',
+                                  '              whatsminer_v3_password: %s' % _yaml_str(miner.settings['v3_passwords']['super'])]
         return '\n'.join(lines) + '\n'
 
     def write_inventory(self, path):

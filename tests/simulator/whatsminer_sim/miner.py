@@ -18,6 +18,7 @@ import time
 
 from . import crypto, models
 from .server import listen
+from .server_v3 import listen_v3
 from .protocol import QUIRKS
 from .state import factory_values, merge, write_json_atomic
 
@@ -78,6 +79,11 @@ class Miner:
         self.host = self._bind_host()
         self.port = int(settings.get('port', self.config.port))
         self.server = None  # asyncio.Server while listening
+        # API V3 (port 4433): a second listener over the same settings, persistent connections
+        self.v3_port = int(settings.get('v3_port', getattr(self.config, 'v3_port', 4433)))
+        self.v3_server = None
+        self.v3_conns = set()
+        self.v3_salt = crypto.v3_salt(self.rng)  # one per boot
         self._key_cache = (None, None, None, None)
         self.phase = self.rng.random() * 6.28
 
@@ -101,12 +107,23 @@ class Miner:
     def patch_settings(self, patch):
         """Merge a control-API patch into the settings (someone changed the miner behind our back)."""
         old_password = self.settings.get('password')
+        old_api = self.api
         merge(self.settings, patch)
         if self.settings.get('password') != old_password:
             self.tokens = []
+        if self.api != old_api and self.server is not None:
+            if self.api == 'v3':
+                self.fleet.schedule(self.start_listening())
+            else:
+                self._close_v3()
         if 'power_on' in patch or 'btminer_init' in patch:
             self.mining = self.mines_at_start()
         self.save()
+
+    @property
+    def api(self):
+        """'v3' for a miner on 2024+ firmware (V3 on 4433, a reduced V2 on 4028), else 'v2'."""
+        return 'v3' if str(self.settings.get('api', 'v2')).lower() == 'v3' else 'v2'
 
     @property
     def api_version(self):
@@ -234,8 +251,10 @@ class Miner:
         A static address (net_config) that cannot be bound, e.g. because another miner
         has it, falls back to the miner's original address so the miner stays reachable.
         """
-        if self.server is not None or self.has_fault('refuse'):
+        if self.has_fault('refuse'):
             return self.server is not None
+        if self.server is not None:
+            return await self._start_v3()
         try:
             self.server = await listen(self, self.host, self.port)
         except OSError as exc:
@@ -248,7 +267,30 @@ class Miner:
             self.host = self.settings['home_host']
             return await self.start_listening()
         self.online = True
+        return await self._start_v3()
+
+    async def _start_v3(self):
+        """The V3 listener on the same address (V3 miners only)."""
+        if self.api != 'v3' or self.v3_server is not None:
+            return True
+        try:
+            self.v3_server = await listen_v3(self, self.host, self.v3_port)
+        except OSError as exc:
+            LOG.error('%s: cannot listen (V3) on %s:%s: %s', self.id, self.host, self.v3_port, exc)
+            if self.host == self.settings['home_host']:
+                return False
+            self._close_listener()
+            self.host = self.settings['home_host']
+            return await self.start_listening()
         return True
+
+    def _close_v3(self, connections=True):
+        server, self.v3_server = self.v3_server, None
+        if server is not None:
+            server.close()
+        if connections:
+            for conn in list(self.v3_conns):
+                conn.close()
 
     def _close_listener(self):
         """Stop accepting at once: the next connect is refused (open connections carry on)."""
@@ -256,6 +298,7 @@ class Miner:
         self.online = False
         if server is not None:
             server.close()
+        self._close_v3(connections=False)
 
     async def stop_listening(self):
         self._close_listener()
@@ -271,6 +314,7 @@ class Miner:
             self.settings['firmware_version'] = new_firmware
         self.save()
         self._close_listener()  # at once, so that the next connect is refused deterministically
+        self._close_v3()  # a restart drops every open V3 connection
         self.tokens = []  # they live in btminer's memory
         self.fleet.schedule(self._restart(kind))
 
@@ -281,6 +325,7 @@ class Miner:
         now = time.time()
         if kind == 'board':
             self.boot_time = now
+            self.v3_salt = crypto.v3_salt(self.rng)  # a new boot, a new salt
         self.btminer_start = now
         self.power_pct_temp = None
         self.mining = self.mines_at_start()
@@ -410,7 +455,11 @@ class Miner:
     # ------------------------------------------------------------------ control view
 
     def describe(self):
-        return {'id': self.id, 'host': self.host, 'port': self.port, 'model': self.profile.name, 'online': self.online}
+        data = {'id': self.id, 'host': self.host, 'port': self.port, 'model': self.profile.name, 'online': self.online,
+                'api': self.api}
+        if self.api == 'v3':
+            data['v3_port'] = self.v3_port
+        return data
 
     def full_state(self):
         now = time.time()
@@ -435,6 +484,8 @@ class Miner:
             'elapsed': self.elapsed(now),
             'cooling': self.profile.cooling,
             'family': self.profile.family,
+            'v3_salt': self.v3_salt,
+            'v3_connections': len(self.v3_conns),
         })
         data['counts'].setdefault('reads', 0)
         data['counts'].setdefault('writes', 0)

@@ -82,6 +82,13 @@ MODELS = {
 
 DEFAULT_MODEL_CYCLE = ['M30S+', 'M50', 'M60']
 
+# Factory firmware of miners created as API V3 miners (2025 builds: pyasic and asic-rs
+# pick V3 from a get_version fw_ver dated 2024-11-01 or later), and the V3 API version.
+V3_FIRMWARE = {'air': '20250915.22.Rel2', 'hydro': '20250915.16.Rel2'}
+V3_API_VERSION = '3.0.3'
+# V3 miner type strings (get.device.info miner.type) and board names
+V3_HASH_BOARD = {'M3X': 'V40', 'M5X': 'H50', 'M6X': 'K10'}
+
 
 def get_model(name):
     """Look a model up, case-insensitively; raise KeyError with the known names."""

@@ -12,6 +12,19 @@ STATE_VERSION = 1
 
 EMPTY_POOLS = [{'url': '', 'user': '', 'password': ''} for dummy in range(3)]
 CUSTOMER_KEYS = ('CustomerSn',) + tuple('msg%d' % i for i in range(10))
+V3_ACCOUNTS = ('super', 'user1', 'user2', 'user3')
+V3_USERS = ('user1', 'user2', 'user3')
+DEFAULT_NTP = ['0.cn.pool.ntp.org', '0.openwrt.pool.ntp.org', '0.asia.pool.ntp.org', '0.pool.ntp.org']
+
+
+def v3_factory_passwords():
+    """API V3 accounts ship with the account name as password (super/super, user1/user1...)."""
+    return {name: name for name in V3_ACCOUNTS}
+
+
+def v3_factory_permissions():
+    """user1..user3 may run no set.* command until super grants some."""
+    return {name: [] for name in V3_USERS}
 
 
 def default_settings(profile, mid, index, password='admin', write_api=True, host='127.0.0.1', port=4028):
@@ -53,6 +66,14 @@ def default_settings(profile, mid, index, password='admin', write_api=True, host
         'minersn': 'HTM3%s%08d' % (profile.family[1], index + 1),
         'powersn': 'ZPF%s%08d' % (profile.psu_model[-2:], index + 1),
         'boot_count': 0,
+        # API V3 (port 4433); the fields below are only used by V3 miners
+        'api': 'v2',
+        'v3_passwords': v3_factory_passwords(),
+        'v3_permissions': v3_factory_permissions(),
+        'fast_hash': False,
+        'cointype': 'BTC',
+        'ntp_servers': list(DEFAULT_NTP),
+        'time_randomized': {'start': 0, 'stop': 0},
     }
 
 
@@ -77,6 +98,20 @@ def factory_values(profile, factory_write_api):
         'heat_mode': 'normal',
         'btminer_init': True,
     }
+
+
+def v3_factory_values(profile, factory_write_api):
+    """What the V3 set.system.factory_reset puts back: the V2 factory values plus the V3
+    passwords and permissions, the web-pool switch and an empty pool list (PROTOCOL-V3.md 4.2 #20)."""
+    values = factory_values(profile, factory_write_api)
+    values.update({
+        'v3_passwords': v3_factory_passwords(),
+        'v3_permissions': v3_factory_permissions(),
+        'web_pools': True,
+        'pools': copy.deepcopy(EMPTY_POOLS),
+        'fast_hash': False,
+    })
+    return values
 
 
 def merge(base, patch):
