@@ -294,7 +294,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if timeout <= 0 or concurrency < 1:
             raise AnsibleParserError('timeout must be above 0 and concurrency at least 1')
         self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
-        return scan(addresses, self.get_option('port'), timeout, concurrency)
+        return scan(addresses, int(self.get_option('port')), timeout, int(concurrency))
 
     def _names(self, miners):
         source = self.get_option('hostname_from')

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from ansible.errors import AnsibleParserError
+
 from harness import Fleet, run_playbook
 
 from ansible_collections.minerops.whatsminer.plugins.inventory.whatsminer import expand_addresses, scan
@@ -147,6 +149,7 @@ cache: true
 cache_plugin: ansible.builtin.jsonfile
 cache_connection: %s
 cache_timeout: 600
+password: cachedSecret9
 ''' % (BASE, cache_dir)
     first = inventory(tmp_path, source, '--list')[0]
     reads = sum(fleet.counts(miner_id)['reads'] for miner_id in fleet.ids)
@@ -154,6 +157,20 @@ cache_timeout: 600
     assert sum(fleet.counts(miner_id)['reads'] for miner_id in fleet.ids) == reads
     assert set(_hostvars(first)) == set(_hostvars(second))
     assert all(name.startswith('c6-07-20-') for name in _hostvars(first))
+    assert all(hv['whatsminer_password'] == 'cachedSecret9' for hv in _hostvars(second).values())
+    cached = ''.join(path.read_text() for path in cache_dir.iterdir())
+    assert 'c6:07:20' in cached.lower() and 'cachedSecret9' not in cached
+
+
+def test_address_forms():
+    got = [str(a) for a in expand_addresses(['10.0.0.1-3', '10.0.0.2', '10.0.1.0/30', '10.0.2.8/32', '10.0.3.0/31',
+                                             ' 10.0.4.1 - 10.0.4.2 '])]
+    assert got == ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.1.1', '10.0.1.2', '10.0.2.8', '10.0.3.0', '10.0.3.1',
+                   '10.0.4.1', '10.0.4.2']
+    assert len(expand_addresses(['127.0.212.0/22'])) == 1022
+    for bad in ('10.0.0.5-10.0.0.1', '10.0.0.300', 'pool.example.com', '10.0.0.0/33', '10.0.0.1-'):
+        with pytest.raises(AnsibleParserError):
+            expand_addresses([bad])
 
 
 def test_bad_network_is_a_clear_error(tmp_path):
