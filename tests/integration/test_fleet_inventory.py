@@ -35,13 +35,17 @@ def fleet(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def silent():
-    """An address that accepts connections and never answers (a hung device)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(('%s.40' % BASE, 4028))
-    sock.listen(64)
+    """Three addresses that accept connections and never answer (hung devices)."""
+    socks = []
+    for last in (40, 41, 42):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(('%s.%d' % (BASE, last), 4028))
+        sock.listen(64)
+        socks.append(sock)
     yield '%s.40' % BASE
-    sock.close()
+    for sock in socks:
+        sock.close()
 
 
 def inventory(tmp_path, source, *args):
@@ -97,14 +101,15 @@ timeout: 1.5
     assert isinstance(first['whatsminer_hashrate_ths'], float)
     assert 'whatsminer_password' not in first
     # 254 addresses, one of them silent: about one timeout, never one per address
-    assert elapsed < 1.5 + 6, elapsed
+    assert elapsed < 1.5 + 10, elapsed
 
 
-def test_silent_address_costs_at_most_the_timeout(silent):
+def test_silent_addresses_cost_at_most_the_timeout(silent):
+    # three silent addresses and 18 closed ports: one timeout in all, not one per address
     addresses = expand_addresses(['%s.40' % BASE, '%s.41-%s.60' % (BASE, BASE)])
     started = time.monotonic()
     assert scan(addresses, 4028, 1.0, 64) == []
-    assert time.monotonic() - started < 1.8
+    assert time.monotonic() - started < 1.9
 
 
 def test_constructable_exclude_names_and_password(fleet, tmp_path):
