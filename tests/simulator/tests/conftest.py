@@ -54,3 +54,19 @@ def make_sim(tmp_path):
 def sim(make_sim):
     """One M50 miner, write API on, password admin."""
     return make_sim(models=('M50',))
+
+
+@pytest.fixture
+def v3sim(make_sim):
+    """One M50 API V3 miner (V3 on 4433 + reduced V2 on 4028), super password pw1, writes on."""
+    return make_sim(models=('M50',), api='v3', v3_password='pw1')
+
+
+@pytest.fixture
+def v3(v3sim):
+    """A V3Client (super/pw1) connected to ``v3sim``'s first miner."""
+    from simclient_v3 import V3Client  # pylint: disable=import-outside-toplevel
+    miner = v3sim.miner(0)
+    client = V3Client(miner.host, miner.v3_port, 'super', 'pw1')
+    yield client
+    client.close()

@@ -266,8 +266,9 @@ class Miner:
                         self.settings['home_host'])
             self.host = self.settings['home_host']
             return await self.start_listening()
-        self.online = True
-        return await self._start_v3()
+        started = await self._start_v3()
+        self.online = self.server is not None
+        return started
 
     async def _start_v3(self):
         """The V3 listener on the same address (V3 miners only)."""
