@@ -129,7 +129,7 @@ def _int(value, name, low, high):
         raise V3Error(CODE_FAIL, 'invalid %s: not a number' % name)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and re.fullmatch(r'\s*[+-]?\d{1,9}\s*', value):
+    if isinstance(value, str) and re.fullmatch(r'\s*[+-]?\d{1,12}\s*', value):
         value = int(value)
     if not isinstance(value, int):
         raise V3Error(CODE_FAIL, 'invalid %s: not an integer' % name)
