@@ -4,4 +4,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.plugin_utils.action import WhatsMinerActionModule as ActionModule  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.minerops.whatsminer.plugins.modules import whatsminer_customer_msg as module
+from ansible_collections.minerops.whatsminer.plugins.plugin_utils.action import WhatsMinerActionModule
+
+
+class ActionModule(WhatsMinerActionModule):
+    MODULE = module

@@ -9,29 +9,10 @@ Unlike the per-miner modules, the task does not target one miner: the miners com
 
 from __future__ import annotations
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.common.parameters import remove_values
-from ansible.plugins.action import ActionBase
-
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext, execute
 from ansible_collections.minerops.whatsminer.plugins.modules import whatsminer_fleet_power as module
+from ansible_collections.minerops.whatsminer.plugins.plugin_utils.action import WhatsMinerActionModule
 
 
-class ActionModule(ActionBase):
-    """Validate the arguments against the module's spec and fan out from the controller."""
-
-    _requires_connection = False
-    TRANSFERS_FILES = False
-
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars or {})
-        del tmp
-        validator = ArgumentSpecValidator(module.argument_spec(), **module.SPEC_KWARGS)
-        validation = validator.validate(dict(self._task.args))
-        no_log_values = validation._no_log_values
-        if validation.error_messages:
-            result.update(failed=True, changed=False, msg='; '.join(validation.error_messages))
-            return remove_values(result, no_log_values)
-        ctx = TaskContext(validation.validated_parameters, check_mode=bool(self._task.check_mode))
-        result.update(execute(module.run, ctx))
-        return remove_values(result, no_log_values)
+class ActionModule(WhatsMinerActionModule):
+    MODULE = module
+    TARGETS_MINER = False

@@ -41,17 +41,20 @@ MIN_SUBSETS = ('version', 'status')
 CUSTOMER_MSG_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
 
 
-def resolve_subsets(requested, have_password):
-    """Expand ``all``/``min`` and ``!`` exclusions the way ansible.builtin.setup does."""
+def resolve_subsets(requested):
+    """Expand ``all``/``min`` and ``!`` exclusions the way ansible.builtin.setup does.
+
+    ``all`` leaves out ``customer_msg``: reading it costs one of the miner's 100 token slots,
+    so it is only read when named.
+    """
+    everything = set(ALL_SUBSETS) - {'customer_msg'}
     wanted = set()
     excluded = set()
     for item in requested:
         negate = item.startswith('!')
         name = item[1:] if negate else item
         if name == 'all':
-            names = set(ALL_SUBSETS)
-            if not have_password:
-                names.discard('customer_msg')
+            names = everything if not negate else everything - set(MIN_SUBSETS)
         elif name == 'min':
             names = set(MIN_SUBSETS)
         elif name in SUBSET_COMMANDS:
@@ -59,11 +62,11 @@ def resolve_subsets(requested, have_password):
         else:
             raise ModuleFailure('gather_subset %r is not one of: %s' % (item, ', '.join(('all', 'min') + ALL_SUBSETS)))
         if negate:
-            excluded |= names if name != 'all' else set(ALL_SUBSETS) - set(MIN_SUBSETS)
+            excluded |= names
         else:
             wanted |= names
     if not wanted and excluded:
-        wanted = set(ALL_SUBSETS) - ({'customer_msg'} if not have_password else set())
+        wanted = set(everything)
     wanted = (wanted - excluded) | set(MIN_SUBSETS)
     return [name for name in ALL_SUBSETS if name in wanted]
 
@@ -181,7 +184,7 @@ def unreachable_view(host, port, exc):
 def gather_facts(ctx):
     """Module entry point for whatsminer_facts."""
     params = ctx.params
-    subsets = resolve_subsets(params['gather_subset'], bool(params.get('password')))
+    subsets = resolve_subsets(params['gather_subset'])
     if 'customer_msg' in subsets:
         ctx.require_password('read the customer_msg subset')
     try:

@@ -34,14 +34,15 @@ attributes:
 options:
   gather_subset:
     description:
-      - Which parts to read. V(all) reads every subset (C(customer_msg) only when a password is available),
-        V(min) reads C(version) and C(status), which are always read.
+      - Which parts to read. V(all) reads every subset except C(customer_msg), V(min) reads C(version) and
+        C(status), which are always read.
       - Prefix a subset with C(!) to exclude it, for example V(!error_codes). V(!all) leaves only V(min).
       - C(summary) - hashrate, power, temperatures, fans, uptime. C(pools) - pools and share counts.
         C(devs) - per hashboard data. C(devdetails) - device list. C(psu) - power supply.
         C(version) - model, firmware, API version. C(status) - mining on/off, power mode and limit.
         C(miner_info) - network, host name, MAC, LED state, serial numbers. C(error_codes) - decoded error codes.
-        C(customer_msg) - the customer messages (needs the admin password; the read is encrypted).
+        C(customer_msg) - the customer messages; read only when named, because it needs the admin password and
+        costs one of the miner's 100 token slots.
     type: list
     elements: str
     default: [all]

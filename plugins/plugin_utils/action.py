@@ -16,13 +16,15 @@ or ``module_defaults`` set them.
 
 from __future__ import annotations
 
-import importlib
-
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 
+# Imported here, not lazily: Ansible's linear strategy loads the action plugin class in the
+# controller's main process before it forks a worker per task and host, so everything imported
+# at this point is inherited by the workers instead of being imported again (about 0.1 s each).
+from ansible_collections.minerops.whatsminer.plugins.module_utils import client  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
     HOST_VARIABLES,
     ModuleFailure,
@@ -30,23 +32,30 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.common import 
     execute,
 )
 
-MODULES_PACKAGE = 'ansible_collections.minerops.whatsminer.plugins.modules.'
-
 
 class WhatsMinerActionModule(ActionBase):
-    """Validate the task's arguments against the module's spec and run it in-process."""
+    """Validate the task's arguments against the module's spec and run it in-process.
+
+    Subclasses set ``MODULE``, the module file (its ``argument_spec()``, optional ``SPEC_KWARGS``
+    and ``run(ctx)``). ``TARGETS_MINER = False`` is for tasks that do not address the play's host
+    (fan-out modules): no connection option is then taken from host variables.
+    """
 
     _requires_connection = False
     TRANSFERS_FILES = False
+    MODULE = None
+    TARGETS_MINER = True
 
     def run(self, tmp=None, task_vars=None):
         task_vars = task_vars or {}
         result = super().run(tmp, task_vars)
         del tmp
 
-        module = self._load_module()
+        module = self.MODULE
         spec = module.argument_spec()
-        args = self._fill_from_host(dict(self._task.args), task_vars, spec)
+        args = dict(self._task.args)
+        if self.TARGETS_MINER:
+            args = self._fill_from_host(args, task_vars, spec)
         validator = ArgumentSpecValidator(spec, **getattr(module, 'SPEC_KWARGS', {}))
         validation = validator.validate(args)
         no_log_values = validation._no_log_values
@@ -62,10 +71,6 @@ class WhatsMinerActionModule(ActionBase):
         )
         result.update(execute(module.run, ctx))
         return remove_values(result, no_log_values)
-
-    def _load_module(self):
-        name = self._task.resolved_action or self._task.action
-        return importlib.import_module(MODULES_PACKAGE + name.rsplit('.', 1)[-1])
 
     def _fill_from_host(self, args, task_vars, spec):
         if not args.get('host'):

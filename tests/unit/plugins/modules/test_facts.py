@@ -12,22 +12,22 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import b
 ALL_BUT_MSG = ['version', 'status', 'summary', 'pools', 'devs', 'devdetails', 'psu', 'miner_info', 'error_codes']
 
 
-@pytest.mark.parametrize('requested, password, expected', [
-    (['all'], False, ALL_BUT_MSG),
-    (['all'], True, ALL_BUT_MSG + ['customer_msg']),
-    (['min'], True, ['version', 'status']),
-    (['!all'], True, ['version', 'status']),
-    (['summary'], False, ['version', 'status', 'summary']),
-    (['all', '!error_codes', '!devs'], False, [s for s in ALL_BUT_MSG if s not in ('error_codes', 'devs')]),
-    (['!psu'], False, [s for s in ALL_BUT_MSG if s != 'psu']),
+@pytest.mark.parametrize('requested, expected', [
+    (['all'], ALL_BUT_MSG),
+    (['all', 'customer_msg'], ALL_BUT_MSG + ['customer_msg']),
+    (['min'], ['version', 'status']),
+    (['!all'], ['version', 'status']),
+    (['summary'], ['version', 'status', 'summary']),
+    (['all', '!error_codes', '!devs'], [s for s in ALL_BUT_MSG if s not in ('error_codes', 'devs')]),
+    (['!psu'], [s for s in ALL_BUT_MSG if s != 'psu']),
 ])
-def test_resolve_subsets(requested, password, expected):
-    assert resolve_subsets(requested, password) == expected
+def test_resolve_subsets(requested, expected):
+    assert resolve_subsets(requested) == expected
 
 
 def test_unknown_subset_names_the_choices():
     with pytest.raises(Exception) as info:
-        resolve_subsets(['sumary'], False)
+        resolve_subsets(['sumary'])
     assert 'sumary' in str(info.value) and 'summary' in str(info.value)
 
 
