@@ -55,21 +55,22 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Gather facts from every miner
-  hosts: miners
-  gather_facts: false
-  tasks:
-    - name: Read the miners
-      minerops.whatsminer.whatsminer_facts:
+# In a play on the miners (hosts: miners, gather_facts: false):
+- name: Read the miners
+  minerops.whatsminer.whatsminer_facts:
 
-    - name: Show hashrate and efficiency
-      ansible.builtin.debug:
-        msg: "{{ ansible_facts.whatsminer.model }} {{ ansible_facts.whatsminer.hashrate_ths }} TH/s {{ ansible_facts.whatsminer.efficiency_jth }} J/TH"
+- name: Show hashrate and efficiency
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.whatsminer.model }} {{ ansible_facts.whatsminer.hashrate_ths }} TH/s {{ ansible_facts.whatsminer.efficiency_jth }} J/TH"
 
 - name: Only the cheap parts, and keep going when a miner is down
   minerops.whatsminer.whatsminer_facts:
     gather_subset: [summary, '!error_codes']
     fail_on_unreachable: false
+
+- name: Also read the customer messages (costs a token slot)
+  minerops.whatsminer.whatsminer_facts:
+    gather_subset: [all, customer_msg]
 '''
 
 RETURN = r'''

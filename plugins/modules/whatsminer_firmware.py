@@ -52,15 +52,12 @@ options:
 '''
 
 EXAMPLES = r'''
-- name: Roll out firmware, ten miners at a time
-  hosts: miners
-  gather_facts: false
-  serial: 10
-  tasks:
-    - name: Upgrade firmware
-      minerops.whatsminer.whatsminer_firmware:
-        src: firmware/M50-20250101.22.REL.bin
-        version: 20250101.22.REL
+# In a play on the miners, with serial: 10 to roll out ten miners at a time
+# (see the minerops.whatsminer.firmware_rollout role for canary, batches and checks):
+- name: Upgrade firmware
+  minerops.whatsminer.whatsminer_firmware:
+    src: firmware/M50-20250101.22.REL.bin
+    version: 20250101.22.REL
 '''
 
 RETURN = r'''

@@ -62,19 +62,16 @@ options:
 '''
 
 EXAMPLES = r'''
+# In a play on the miners (hosts: miners, gather_facts: false):
 - name: Point every miner at the site pools
-  hosts: miners
-  gather_facts: false
-  tasks:
-    - name: Set pools
-      minerops.whatsminer.whatsminer_pools:
-        pools:
-          - url: stratum+tcp://pool.example.com:3333
-            user: "acct.{{ inventory_hostname }}"
-            password: x
-          - url: stratum+tcp://backup.example.com:3333
-            user: "acct.{{ inventory_hostname }}"
-            password: x
+  minerops.whatsminer.whatsminer_pools:
+    pools:
+      - url: stratum+tcp://pool.example.com:3333
+        user: "acct.{{ inventory_hostname }}"
+        password: x
+      - url: stratum+tcp://backup.example.com:3333
+        user: "acct.{{ inventory_hostname }}"
+        password: x
 
 - name: Re-send the pool passwords too (they cannot be read back)
   minerops.whatsminer.whatsminer_pools:
