@@ -56,7 +56,7 @@ def test_device_info_shape_and_sections(v3sim, v3):
     assert [list(e)[0] for e in errors] == ['110', '111'] and all('reason' in e for e in errors)
 
 
-def test_miner_status(v3sim, v3):
+def test_miner_status(v3):
     assert v3.read('get.miner.status') == {'code': 0, 'when': v3.read('get.fan.setting')['when'], 'msg': {}, 'desc': 'get.miner.status'}
     summary = v3.read('get.miner.status', 'summary')['msg']['summary']
     assert set(summary) == SUMMARY_KEYS and 100 < summary['hash-realtime'] < 140 and len(summary['board-temperature']) == 3
@@ -235,7 +235,7 @@ def test_led_and_custom_data(v3sim, v3):
     assert v3sim.session().send('get_customer_msg')['Msg']['CustomerSn'] == 'RACK-7'
 
 
-def test_history(v3sim, v3):
+def test_history(v3):
     now = int(time.time())
     reply = v3.read('get.miner.history', {'begin': now - 3600, 'end': now})
     records = reply['msg']['Data'].split()

@@ -153,7 +153,7 @@ def test_log_download(v3sim, v3):
     assert v3.read('get.fan.setting')['code'] == 0
 
 
-def test_report_push(v3sim, v3):
+def test_report_push(v3):
     assert v3.write('set.miner.report', {'gap': 1})['code'] == 0
     push = v3.recv_frame()
     assert push['desc'] == 'get.miner.report' and push['code'] == 0 and 'hash-realtime' in push['msg']['summary']

@@ -8,6 +8,8 @@ listener (``server_v3``) does the framing, the binary flows, pushes and restarts
 miner's settings are the same ones the V2.2 front end (``api_v2``) reads and writes.
 """
 
+# pylint: disable=unbalanced-tuple-unpacking  # _obj() returns one value per name asked for
+
 import base64
 import ipaddress
 import json
@@ -108,7 +110,7 @@ def _required(value, name):
 
 
 def _obj(param, *names, required=True):
-    """The named items of an object parameter (missing -> -3 when required)."""
+    """The named items of an object parameter, as a tuple (missing -> -3 when required)."""
     param = _parsed(param)
     if param is None:
         raise V3Error(CODE_INVALID_JSON, MSG_PARAM_NULL)
@@ -120,7 +122,7 @@ def _obj(param, *names, required=True):
         if required:
             _required(value, name)
         out.append(value)
-    return out
+    return tuple(out)
 
 
 def _int(value, name, low, high):
@@ -579,7 +581,7 @@ def w_power_percent(miner, cmd, param, _ctx):
     return ok(cmd)
 
 
-def w_report(miner, cmd, param, _ctx):
+def w_report(_miner, cmd, param, _ctx):
     param = _parsed(param)
     gap = _obj(param, 'gap')[0] if isinstance(param, dict) or param is None else param
     return ok(cmd, stream='report', gap=_int(gap, 'gap', 0, MAX_REPORT_GAP))
@@ -685,7 +687,7 @@ def w_ntp_server(miner, cmd, param, _ctx):
     return _set(miner, cmd, {'ntp_servers': servers})
 
 
-def w_reboot(miner, cmd, _param, _ctx):
+def w_reboot(_miner, cmd, _param, _ctx):
     return ok(cmd, restart='board')
 
 
@@ -715,7 +717,7 @@ def w_change_passwd(miner, cmd, param, ctx):
     value = _decrypted(miner, ctx, cmd, param)
     account, new, old = _obj(value, 'account', 'new', 'old')
     account = _enum(account, 'account', V3_ACCOUNTS)
-    if ctx.account != 'super' and account != ctx.account:
+    if ctx.account not in ('super', account):
         raise V3Error(CODE_NO_PERMISSION, 'only super may change another account\'s password')
     passwords = dict(miner.settings.get('v3_passwords', {}))
     if _text(old, 'old', 64) != passwords.get(account, account):
@@ -825,7 +827,7 @@ def check_write(miner, cmd, req):
         if cmd not in allowed:
             raise V3Error(CODE_NO_PERMISSION, 'no permission: %s may not run %s' % (account, cmd))
     window = float(cfg.v3_ts_window or 0)
-    if window > 0 and abs(int(ts) - time.time()) > window:
+    if 0 < window < abs(int(ts) - time.time()):
         raise V3Error(CODE_NO_PERMISSION, 'no permission: ts is %d s away from the miner clock' % abs(int(ts) - time.time()))
     return Ctx(account, digest)
 
