@@ -236,3 +236,24 @@ def test_switch_api_through_the_control_api(sim):
     http(sim.url + '/miners/sim-0001/state', 'PATCH', {'api': 'v2'})
     assert wait_port(miner.host, miner.v3_port, up=False)
     assert request(miner.host, miner.port, {'cmd': 'status'})['Code'] == 131
+
+
+def test_refuse_fault_and_control_reboot(v3sim, v3):
+    miner = v3sim.miner(0)
+    assert v3.read('get.fan.setting')['code'] == 0
+    http(v3sim.url + '/miners/sim-0001/faults', 'POST', {'kind': 'refuse'})
+    assert refused(miner.host, miner.v3_port) and refused(miner.host, miner.port)
+    assert v3.read('get.fan.setting')['code'] == 0  # open connections carry on
+    http(v3sim.url + '/miners/sim-0001/faults', 'DELETE')
+    assert wait_port(miner.host, miner.v3_port, up=True)
+    http(v3sim.url + '/miners/sim-0001/reboot', 'POST', {})
+    assert v3.closed()
+    assert wait_port(miner.host, miner.v3_port, up=True)
+
+
+def test_consecutive_v3_ports(make_sim):
+    sim = make_sim(miners=3, models=('M50',), api='v3', consecutive_ports=True, port=15028, v3_port=15433)
+    assert [(m.port, m.v3_port) for m in sim.fleet.miners] == [(15028, 15433), (15029, 15434), (15030, 15435)]
+    for miner in sim.fleet.miners:
+        with V3Client(miner.host, miner.v3_port) as client:
+            assert client.read('get.device.info', 'miner')['code'] == 0

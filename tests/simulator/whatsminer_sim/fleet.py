@@ -223,7 +223,6 @@ class Fleet:
         api_versions = parse_api_versions(cfg.api_version)
         apis = parse_api(cfg.api)
         quirks = [q.strip() for q in (cfg.field_quirks or '').split(',') if q.strip()]
-        v3_ports = [p for dummy, p in allocate(cfg.base_address, cfg.miners, cfg.v3_port, cfg.consecutive_ports)]
         for index, (host, port) in enumerate(allocate(cfg.base_address, cfg.miners, cfg.port, cfg.consecutive_ports)):
             mid = 'sim-%04d' % (index + 1)
             path = os.path.join(cfg.state_dir, mid + '.json')
@@ -240,7 +239,7 @@ class Fleet:
             if api is not None:
                 settings['api'] = api
             if settings.get('api') == 'v3':
-                settings['v3_port'] = v3_ports[index]
+                settings['v3_port'] = cfg.v3_port + (index if cfg.consecutive_ports else 0)
                 if not saved:
                     # a miner born a V3 miner: 2025 firmware and the fleet's super password
                     settings['firmware_version'] = models.V3_FIRMWARE[profile.cooling]
