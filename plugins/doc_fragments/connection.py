@@ -37,6 +37,37 @@ options:
       - Defaults to the host variable C(whatsminer_timeout) when set.
     type: float
     default: 10
+  api:
+    description:
+      - Which WhatsMiner API to speak. V(v2) is the API V2.2 on O(port); V(v3) is the API V3 of 2024+ firmware on
+        O(v3_port). V(auto) asks the V3 port first (V3 firmware also answers a reduced V2 API) and uses V2 when it
+        does not answer.
+      - Defaults to the host variable C(whatsminer_api) when set (the inventory plugin records it), which saves the probe.
+      - The modules accept the same options and return the same results on both APIs. Where V3 can read back a
+        setting V2.2 cannot, the V3 read-back is used for idempotence.
+    type: str
+    choices: [auto, v2, v3]
+    default: auto
+  v3_port:
+    description:
+      - TCP port of the WhatsMiner API V3. Defaults to the host variable C(whatsminer_v3_port) when set.
+    type: int
+    default: 4433
+  v3_account:
+    description:
+      - API V3 account to write with; C(super) can change everything, C(user1) to C(user3) only what C(super)
+        granted them. Not used by API V2.2 (its only account is admin).
+      - Defaults to the host variable C(whatsminer_v3_account) when set.
+    type: str
+    choices: [super, user1, user2, user3]
+    default: super
+  v3_password:
+    description:
+      - Password of O(v3_account) for API V3 miners (V3 firmware keeps it apart from the V2.2 admin password).
+        When not set, O(password) is used.
+      - Defaults to the host variable C(whatsminer_v3_password), then to the environment variable
+        E(WHATSMINER_V3_PASSWORD). Never shown.
+    type: str
 notes:
   - The task runs on the Ansible controller and talks to the miner over TCP; nothing runs on the miner
     and no SSH connection is made. Target the miners directly (a play on the miners' inventory hosts);

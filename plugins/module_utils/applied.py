@@ -98,6 +98,9 @@ class AppliedRecord:
         self.slot = ctx.params.get('record_slot')
         self.entries = None
         self.foreign = False
+        # API V3 reads most of these settings back: the miner's own value beats any record.
+        reader = getattr(ctx.client, 'read_write_only_settings', None)
+        self.read_back = reader() if reader else {}
         if self.slot:
             ctx.require_password('read the applied-settings record')
             text = read_customer_messages(ctx.client).get(self.slot, '')
@@ -115,13 +118,18 @@ class AppliedRecord:
     def to_send(self, wanted, secret=()):
         """The settings of ``wanted`` (name -> value, None = not managed) that must be sent."""
         managed = {name: value for name, value in wanted.items() if value is not None}
+        readable = {name: value for name, value in managed.items() if self.read_back.get(name) is not None}
+        unreadable = {name: value for name, value in managed.items() if name not in readable}
+        send = [name for name, value in readable.items() if self.read_back[name] != value or self.ctx.params.get('reapply')]
         if not self.slot or self.ctx.params.get('reapply'):
-            if managed and not self.slot:
-                self.ctx.warn('%s cannot be read back from the WhatsMiner API V2.2: sent on every run and reported as changed '
-                              '(set record_slot to keep a record on the miner and skip unchanged settings)' % ', '.join(sorted(managed)))
-            return sorted(managed)
-        return sorted(name for name, value in managed.items()
-                      if self.entries.get(RECORD_KEYS[name]) != self._fingerprint(name, value, name in secret))
+            if unreadable and not self.slot:
+                self.ctx.warn('%s cannot be read back from this miner\'s API: sent on every run and reported as changed '
+                              '(set record_slot to keep a record on the miner and skip unchanged settings)' % ', '.join(sorted(unreadable)))
+            send += list(unreadable)
+        else:
+            send += [name for name, value in unreadable.items()
+                     if self.entries.get(RECORD_KEYS[name]) != self._fingerprint(name, value, name in secret)]
+        return sorted(send)
 
     def save(self, applied, secret=()):
         """Record the settings just applied (only when a slot is configured and something changed)."""
@@ -136,10 +144,10 @@ class AppliedRecord:
 
 
 def converge_unreadable(ctx, wanted, send, secret=(), result=None):
-    """Send the write-only settings of ``wanted`` that the record does not show as applied.
+    """Send the settings of ``wanted`` that differ from what the miner reports (API V3) or the record shows.
 
     ``send(name, value)`` sends one setting. The diff shows the wanted values (never secrets)
-    against what the record says, since the miner itself cannot be asked.
+    against the miner's value where it can be read, else against what the record says.
     """
     record = AppliedRecord(ctx)
     names = record.to_send(wanted, secret)
@@ -150,9 +158,15 @@ def converge_unreadable(ctx, wanted, send, secret=(), result=None):
     if ctx.diff:
         def shown(name, value):
             return '(secret)' if name in secret else value
+
+        def before(name):
+            if record.read_back.get(name) is not None:
+                return shown(name, record.read_back[name])
+            if record.slot and name not in names:
+                return '(as recorded)'
+            return '(unknown: not readable)'
         result['diff'] = dict(
-            before={name: ('(as recorded)' if name not in names else '(unknown: not readable)') if record.slot else '(unknown: not readable)'
-                    for name in managed},
+            before={name: before(name) for name in managed},
             after={name: shown(name, wanted[name]) for name in managed},
         )
     if names and not ctx.check_mode:

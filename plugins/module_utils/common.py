@@ -20,13 +20,21 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 )
 
 DEFAULT_PORT = 4028
+DEFAULT_V3_PORT = 4433
 DEFAULT_TIMEOUT = 10.0
+V3_ACCOUNTS = ['super', 'user1', 'user2', 'user3']
+# How long to wait for the API V3 port when telling V3 from V2 miners (api=auto).
+DETECT_TIMEOUT = 2.0
 
 CONNECTION_ARGUMENT_SPEC = dict(
     host=dict(type='str'),
     port=dict(type='int', default=DEFAULT_PORT),
     password=dict(type='str', no_log=True, fallback=(env_fallback, ['WHATSMINER_PASSWORD'])),
     timeout=dict(type='float', default=DEFAULT_TIMEOUT),
+    api=dict(type='str', choices=['auto', 'v2', 'v3'], default='auto'),
+    v3_port=dict(type='int', default=DEFAULT_V3_PORT),
+    v3_account=dict(type='str', choices=V3_ACCOUNTS, default='super'),
+    v3_password=dict(type='str', no_log=True, fallback=(env_fallback, ['WHATSMINER_V3_PASSWORD'])),
 )
 
 # Host variables the action plugin reads when the task does not set the option itself.
@@ -34,6 +42,10 @@ HOST_VARIABLES = dict(
     port='whatsminer_port',
     password='whatsminer_password',
     timeout='whatsminer_timeout',
+    api='whatsminer_api',
+    v3_port='whatsminer_v3_port',
+    v3_account='whatsminer_v3_account',
+    v3_password='whatsminer_v3_password',
     record_slot='whatsminer_record_slot',
 )
 
@@ -70,9 +82,12 @@ class TaskContext:
         self.diff = diff
         self.warnings = []
         self.commands_sent = []
+        self.writes_applied = 0
         self._resolve_path = resolve_path
         self._client_factory = client_factory
         self._client = None
+        self._api = None
+        self.detected_api = False
 
     @property
     def host(self):
@@ -89,24 +104,46 @@ class TaskContext:
         return self._client
 
     def make_client(self, **overrides):
-        """A new client for this task's miner; ``overrides`` replace connection options (password, host)."""
+        """A new client for this task's miner; ``overrides`` replace connection options (password, host).
+
+        API V3 miners get a ``V3Miner``, which offers the V2.2 client's interface, so the resource
+        functions serve both APIs. With ``api=auto`` the API is detected once per task.
+        """
         options = dict(host=self.params.get('host'), port=self.params['port'], password=self.params.get('password'),
                        timeout=self.params['timeout'])
         options.update(overrides)
         if not options['host']:
             raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
-        if not 1 <= options['port'] <= 65535:
-            raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
-        if not options['timeout'] > 0:
-            raise ModuleFailure('timeout must be a positive number of seconds, got %s' % options['timeout'])
-        factory = self._client_factory
-        if factory is None:
-            from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as factory
         host = options.pop('host')
-        return factory(host, **options)
+        if self._client_factory is not None:
+            return self._client_factory(host, **options)
+        if self.api(host) == 'v3':
+            from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client
+            from ansible_collections.minerops.whatsminer.plugins.module_utils.v3_adapter import V3Miner
+            password = options['password'] if 'password' in overrides else (self.params.get('v3_password') or options['password'])
+            return V3Miner(WhatsMinerV3Client(host, port=self.params.get('v3_port') or DEFAULT_V3_PORT,
+                                              account=self.params.get('v3_account') or 'super',
+                                              password=password, timeout=options['timeout']))
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient
+        return WhatsMinerClient(host, **options)
+
+    def api(self, host=None):
+        """``v2`` or ``v3``: as set, or detected (V3 port first, as PROTOCOL-V3.md §6 recommends)."""
+        if self._api is None:
+            wanted = self.params.get('api') or 'v2'
+            if wanted == 'auto':
+                # Only the V3 port is probed: when it does not answer, the task's own V2 requests
+                # tell whether the miner is reachable at all (and say so clearly when it is not).
+                from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import probe_v3
+                found = probe_v3(host or self.params['host'], self.params.get('v3_port') or DEFAULT_V3_PORT,
+                                 min(DETECT_TIMEOUT, self.params['timeout']))
+                wanted = 'v3' if found is not None else 'v2'
+                self.detected_api = True
+            self._api = wanted
+        return self._api
 
     def require_password(self, why):
-        if not self.params.get('password'):
+        if not self.params.get('password') and not self.params.get('v3_password'):
             raise ModuleFailure(
                 'password is required to %s: set the password option, the whatsminer_password host variable '
                 'or the WHATSMINER_PASSWORD environment variable' % why)
@@ -117,7 +154,9 @@ class TaskContext:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
         self.commands_sent.append(command)
-        return self.client.write(command, **params)
+        reply = self.client.write(command, **params)
+        self.writes_applied += 1
+        return reply
 
     def write_restarting(self, command, **params):
         """Send a command after which the miner restarts; no reply raises OutcomeUnknown."""
@@ -125,7 +164,9 @@ class TaskContext:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
         self.commands_sent.append(command)
-        return self.client.write(command, restarting=True, **params)
+        reply = self.client.write(command, restarting=True, **params)
+        self.writes_applied += 1
+        return reply
 
     def warn(self, message):
         self.warnings.append(message)
@@ -164,8 +205,9 @@ def execute(handler, ctx):
         code = getattr(exc, 'code', None)
         if code is not None:
             result['api_code'] = code
-        if ctx.commands_sent:
-            # A write went out before the failure; say so rather than claim nothing changed.
+        if ctx.writes_applied or (ctx.commands_sent and code is None):
+            # A write was applied, or went out and its fate is unknown: never claim nothing changed.
+            # (An API error code means the miner answered and refused that command.)
             result['changed'] = True
     except ModuleFailure as exc:
         result = dict(exc.details)

@@ -193,6 +193,7 @@ def gather_facts(ctx):
         if params['fail_on_unreachable']:
             raise
         return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
-    view = build_view(raw, ctx.host, ctx.port)
+    view = build_view(raw, ctx.host, ctx.client.port)
+    view['api'] = getattr(ctx.client, 'api', 'v2')
     view['gathered_subsets'] = subsets
     return dict(changed=False, ansible_facts=dict(whatsminer=view))

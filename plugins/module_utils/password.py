@@ -22,7 +22,10 @@ def password_works(ctx, password):
     """Whether ``password`` opens the write channel: ask for a token and read the customer messages."""
     probe = ctx.make_client(password=password)
     try:
-        probe.write('get_customer_msg')
+        if hasattr(probe, 'verify_credentials'):
+            probe.verify_credentials()
+        else:
+            probe.write('get_customer_msg')
     except WrongPassword:
         return False
     return True

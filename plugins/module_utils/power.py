@@ -80,8 +80,9 @@ def ensure_power(ctx):
         raise ModuleFailure('%s each restart the miner; with wait=false only one restarting change can be made per task '
                             '(use wait=true or separate tasks)' % ', '.join(restarting + (['mining'] if after['mining'] != before['mining'] else [])))
     unverified = [option for option in UNREADABLE if params.get(option) not in (None, False)]
-    record = AppliedRecord(ctx) if params.get('record_slot') and params.get('upfreq_speed') is not None else None
     upfreq = dict(upfreq_speed=params.get('upfreq_speed'))
+    can_compare = params.get('record_slot') or hasattr(ctx.client, 'read_write_only_settings')
+    record = AppliedRecord(ctx) if can_compare and params.get('upfreq_speed') is not None else None
     if record is not None and not record.to_send(upfreq):
         unverified.remove('upfreq_speed')  # the record shows it applied
     changed = before != after or bool(unverified)

@@ -97,9 +97,13 @@ ansible_facts:
           type: str
           sample: 10.20.0.11
         port:
-          description: API port.
+          description: API port the facts were read from (4028 for API V2.2, 4433 for API V3 by default).
           type: int
           sample: 4028
+        api:
+          description: The API the facts were read with, V(v2) or V(v3). The view is the same for both.
+          type: str
+          sample: v2
         model:
           description: Miner model, for example C(M50) (from C(miner_type) up to the first underscore).
           type: str
