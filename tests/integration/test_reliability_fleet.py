@@ -93,6 +93,7 @@ FLEET_PLAY = '''
         timeout: 3
 '''
 
+
 def test_fleet_with_10_percent_down(make_fleet, playbook):
     fleet = make_fleet(miners=30)
     down = fleet.ids[4:30:10]
