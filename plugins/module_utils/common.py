@@ -114,6 +114,10 @@ class TaskContext:
         options.update(overrides)
         if not options['host']:
             raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
+        if not 1 <= options['port'] <= 65535:
+            raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
+        if not options['timeout'] > 0:
+            raise ModuleFailure('timeout must be a positive number of seconds, got %s' % options['timeout'])
         host = options.pop('host')
         if self._client_factory is not None:
             return self._client_factory(host, **options)
