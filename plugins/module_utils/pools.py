@@ -91,7 +91,8 @@ def ensure_pools(ctx):
         wait_for_pools(ctx.client, after)
         record.save(passwords, secret=('pool_passwords',))
 
-    result = converge(ctx, before_for_diff, after_for_diff, apply, result=dict(pools=after))
+    # A diff's before/after must be dicts (or text) for Ansible's diff callback.
+    result = converge(ctx, dict(pools=before_for_diff), dict(pools=after_for_diff), apply, result=dict(pools=after))
     if not result['changed']:
         result['pools'] = before
     result['password_updated'] = result['changed']

@@ -112,7 +112,7 @@ class V3Miner:
         working = str(miner.get('working', 'true')).lower() == 'true'
         return _ok({'mineroff': 'false' if working else 'true', 'FirmwareVersion': system.get('fwversion'),
                     'power_mode': str(setting.get('power-mode') or '').title() or None, 'power_limit_set': limit,
-                    'hash_percent': miner.get('hash-percent', setting.get('target-freq'))},
+                    'hash_percent': miner.get('hash-percent') if miner.get('hash-percent') not in (None, '') else setting.get('target-freq')},
                    v3=dict(miner=miner, setting=setting))
 
     def _read_summary(self):
@@ -298,7 +298,8 @@ class V3Miner:
             poweroff_cool=None if fan.get('fan-poweroff-cool') is None else bool(int(fan['fan-poweroff-cool'])),
             heat_mode=_HEAT_MODE_FROM_V3.get(str(setting.get('heat-mode', '')), setting.get('heat-mode')),
             timezone=dict(timezone=system.get('timezone'), zonename=system.get('zonename')) if system.get('timezone') else None,
-            syslog=dict(host=log.get('ip'), port=int(log['port']), proto=log.get('proto')) if log.get('ip') else None,
+            # No log-upload key: remote syslog is off, which is a value too.
+            syslog=dict(host=log.get('ip'), port=int(log['port']), proto=log.get('proto')) if log.get('ip') else dict(host='', port=0, proto=''),
             web_pools=None if system.get('web-pool') is None else bool(int(system['web-pool'])),
             upfreq_speed=setting.get('upfreq-speed'),
         )

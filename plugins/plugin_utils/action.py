@@ -58,7 +58,10 @@ class WhatsMinerActionModule(ActionBase):
             args = self._fill_from_host(args, task_vars, spec)
         validator = ArgumentSpecValidator(spec, **getattr(module, 'SPEC_KWARGS', {}))
         validation = validator.validate(args)
-        no_log_values = validation._no_log_values
+        # Values of one or two characters (a pool password "x") are not masked: they are no secret,
+        # and masking them would garble every word that contains them. Our results never carry
+        # passwords in the first place; this is the second line of defence.
+        no_log_values = set(value for value in validation._no_log_values if len(str(value)) >= 3)
         if validation.error_messages:
             result.update(failed=True, changed=False, msg='; '.join(validation.error_messages))
             return remove_values(result, no_log_values)

@@ -58,7 +58,8 @@ def test_check_mode_changes_nothing(fleet, playbook):
 def test_diff_shows_pools_never_passwords(fleet, playbook):
     run = playbook(fleet, PLAY, diff=True, verbosity=4)
     assert run.returncode == 0, run.output
-    assert 'backup.example.com' in run.output
+    assert "+            \"url\": \"stratum+tcp://backup.example.com:443\"" in run.output, run.output
+    assert 'Callback dispatch' not in run.output
     assert POOL_PASSWORD not in run.output
     assert fleet.password not in [word.strip('"\',') for word in run.output.split()]
     for entry in run.results:

@@ -29,8 +29,8 @@ def test_changes(check_mode):
     client = _client([('stratum+tcp://old.example:1', 'acct.r1')])
     result = run(ensure_pools, client, dict(pools=WANTED), check_mode=check_mode, module_spec=argument_spec())
     assert result['changed'] is True
-    assert result['diff']['before'] == [dict(url='stratum+tcp://old.example:1', user='acct.r1')]
-    assert result['diff']['after'] == [dict(url='stratum+tcp://a.example:3333', user='acct.r1')]
+    assert result['diff']['before'] == dict(pools=[dict(url='stratum+tcp://old.example:1', user='acct.r1')])
+    assert result['diff']['after'] == dict(pools=[dict(url='stratum+tcp://a.example:3333', user='acct.r1')])
     assert client.writes == ([] if check_mode else ['update_pools'])
     assert result['commands'] == client.writes
 
