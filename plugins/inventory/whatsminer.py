@@ -19,7 +19,8 @@ description:
     O(timeout) seconds, and addresses are probed O(concurrency) at a time, never one after the other.
   - Every miner is put in the group C(whatsminer) and in a group per model (C(model_m30s_plus), C(model_m50), ...),
     the same group names the collection's example static inventory uses, so C(group_vars/model_m50.yml) applies to both.
-  - Host variables set - C(ansible_host), C(whatsminer_port), C(whatsminer_model), C(whatsminer_miner_type),
+  - Host variables set - C(ansible_host), C(whatsminer_port), C(whatsminer_api) (V(v2) or V(v3), which the modules
+    then speak without probing), C(whatsminer_v3_port) (V3 miners), C(whatsminer_model), C(whatsminer_miner_type),
     C(whatsminer_firmware), C(whatsminer_api_version), C(whatsminer_mac), C(whatsminer_serial), C(whatsminer_hostname),
     C(whatsminer_power_mode), C(whatsminer_hashrate_ths), C(whatsminer_power_w) and C(whatsminer_mining). They can be
     used in O(compose), O(groups) and O(keyed_groups).
@@ -50,9 +51,17 @@ options:
     elements: str
     default: []
   port:
-    description: TCP port of the WhatsMiner API.
+    description: TCP port of the WhatsMiner API V2.2 (which V3 firmware also answers, reduced).
     type: int
     default: 4028
+  v3_port:
+    description: TCP port of the WhatsMiner API V3, asked to tell V3 miners from V2 ones.
+    type: int
+    default: 4433
+  detect_api:
+    description: Ask each miner's API V3 port and record C(whatsminer_api). When V(false), every miner is recorded as V(v2).
+    type: bool
+    default: true
   timeout:
     description:
       - Seconds to wait for an address to accept a connection and for each reply.
@@ -178,11 +187,12 @@ def model_group(model, prefix='model_'):
     return prefix + re.sub(r'_+', '_', slug).strip('_')
 
 
-def probe(address, port, timeout, client_factory=None):
+def probe(address, port, timeout, client_factory=None, v3_port=None):
     """Identify a WhatsMiner at ``address``: a dict of what discovery reports, or None.
 
     The first request (get_version) decides: no connection, silence, or a reply that is not the
-    WhatsMiner API means no miner. The other sections are best effort.
+    WhatsMiner API means no miner. The other sections are best effort. With ``v3_port`` the
+    miner's API V3 port is asked too, to record which API the modules should speak.
     """
     if client_factory is None:
         from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as client_factory
@@ -203,7 +213,13 @@ def probe(address, port, timeout, client_factory=None):
             continue
     view = build_view(raw, address, port)
     network = view.get('network') or {}
+    api = 'v2'
+    if v3_port:
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import probe_v3
+        api = 'v3' if probe_v3(address, v3_port, timeout) is not None else 'v2'
     return dict(
+        api=api,
+        v3_port=v3_port if api == 'v3' else None,
         address=address,
         port=port,
         model=view.get('model'),
@@ -220,13 +236,13 @@ def probe(address, port, timeout, client_factory=None):
     )
 
 
-def scan(addresses, port, timeout, concurrency, client_factory=None):
+def scan(addresses, port, timeout, concurrency, client_factory=None, v3_port=None):
     """Probe every address concurrently; return the miners found, in address order."""
     if not addresses:
         return []
     workers = max(1, min(int(concurrency), len(addresses)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-scan') as pool:
-        found = pool.map(lambda a: probe(str(a), port, timeout, client_factory), addresses)
+        found = pool.map(lambda a: probe(str(a), port, timeout, client_factory, v3_port), addresses)
         return [miner for miner in found if miner]
 
 
@@ -240,6 +256,8 @@ def host_name(miner, source):
 
 
 HOST_VARS = (
+    ('whatsminer_api', 'api'),
+    ('whatsminer_v3_port', 'v3_port'),
     ('whatsminer_model', 'model'),
     ('whatsminer_miner_type', 'miner_type'),
     ('whatsminer_firmware', 'firmware'),
@@ -294,7 +312,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if timeout <= 0 or concurrency < 1:
             raise AnsibleParserError('timeout must be above 0 and concurrency at least 1')
         self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
-        return scan(addresses, int(self.get_option('port')), timeout, int(concurrency))
+        v3_port = self.get_option('v3_port') if self.get_option('detect_api') else None
+        return scan(addresses, int(self.get_option('port')), timeout, int(concurrency), v3_port=v3_port)
 
     def _names(self, miners):
         source = self.get_option('hostname_from')

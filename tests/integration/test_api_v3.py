@@ -155,3 +155,32 @@ def test_v3_errors_are_clear(make_fleet, playbook):
     off = playbook(fleet, CONFIGURE)
     assert off.returncode != 0
     assert 'WhatsMinerTool' in off.result('pools')['msg'] or 'web' in off.result('pools')['msg']
+
+
+def test_discovery_records_the_api_and_modules_use_it(make_fleet, playbook, tmp_path):
+    import json
+    from harness import run_playbook
+    fleet = make_fleet(miners=2, models=['M50', 'M60'], extra_args=['--api', 'mixed', '--v3-password', V3_PASSWORD])
+    source = tmp_path / 'site.whatsminer.yml'
+    source.write_text('plugin: minerops.whatsminer.whatsminer\nnetworks: [%s]\ntimeout: 2\nhostname_from: address\n'
+                      % ', '.join(miner['host'] for miner in fleet.miners))
+    listing = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(source), '--list'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True)
+    hostvars = json.loads(listing.stdout)['_meta']['hostvars']
+
+    def plain(value):
+        return value.get('__ansible_unsafe') if isinstance(value, dict) else value
+    assert {plain(hostvars[miner['host']]['whatsminer_api']) for miner in fleet.miners} == {'v2', 'v3'}
+    group_vars = tmp_path / 'group_vars'
+    group_vars.mkdir()
+    (group_vars / 'all.yml').write_text('whatsminer_password: admin\nwhatsminer_v3_password: %s\n' % V3_PASSWORD)
+    run = run_playbook('''
+- hosts: whatsminer
+  gather_facts: false
+  tasks:
+    - name: pools
+      minerops.whatsminer.whatsminer_pools:
+        pools: [{url: "stratum+tcp://pool.example.com:3333", user: w1, password: x}]
+''', str(source), str(tmp_path))
+    assert run.returncode == 0, run.output
+    assert set(run.changed('pools').values()) == {True}
