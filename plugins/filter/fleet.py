@@ -17,10 +17,11 @@ def _get(variables, name, default=None):
 
 
 def fleet_members(hosts, hostvars, password=None):
-    """``groups['whatsminer'] | minerops.whatsminer.fleet_members(hostvars)`` -> [{host, port, password, name}].
+    """``groups['whatsminer'] | minerops.whatsminer.fleet_members(hostvars)`` -> [{host, port, password, name, api...}].
 
     The address is ``ansible_host`` (else the inventory name), the port ``whatsminer_port`` (else 4028)
-    and the password ``whatsminer_password`` (else ``password``), as the per-host modules read them.
+    and the password ``whatsminer_password`` (else ``password``), as the per-host modules read them;
+    ``whatsminer_api``, ``whatsminer_v3_port``, ``whatsminer_v3_account`` and ``whatsminer_v3_password`` when set.
     """
     if isinstance(hosts, str):
         hosts = [hosts]
@@ -34,6 +35,10 @@ def fleet_members(hosts, hostvars, password=None):
         secret = _get(variables, 'whatsminer_password', password)
         if secret is not None:
             member['password'] = str(secret)
+        for option in ('api', 'v3_port', 'v3_account', 'v3_password'):
+            value = _get(variables, 'whatsminer_' + option, None)
+            if value is not None:
+                member[option] = int(value) if option == 'v3_port' else str(value)
         members.append(member)
     return members
 

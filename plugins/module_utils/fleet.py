@@ -128,7 +128,9 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
     outcome = dict(name=miner.get('name') or host, host=host, port=port, changed=False, failed=False, outcome=None,
                    msg='', commands=[], power_before_w=None, power_after_w=None, shed_w=None,
                    hashrate_before_ths=None, hashrate_after_ths=None, mining=None)
-    conn = dict(host=host, port=port, password=miner.get('password') or params.get('password'), timeout=params['timeout'])
+    conn = dict(host=host, port=port, password=miner.get('password') or params.get('password'), timeout=params['timeout'],
+                api=miner.get('api') or 'auto', v3_port=miner.get('v3_port') or 4433, v3_account=miner.get('v3_account') or 'super',
+                v3_password=miner.get('v3_password'))
     schedule.wait_turn(index)
     started = time.monotonic()
     steps = [dict(step, **conn) for step in power_steps(params)]

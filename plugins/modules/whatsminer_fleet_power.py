@@ -55,6 +55,23 @@ options:
       name:
         description: Name of the miner in the results (for example its C(inventory_hostname)); defaults to O(miners[].host).
         type: str
+      api:
+        description: API of this miner (see the per-host modules' O(minerops.whatsminer.whatsminer_power#module:api)).
+        type: str
+        choices: [auto, v2, v3]
+        default: auto
+      v3_port:
+        description: API V3 port of this miner.
+        type: int
+        default: 4433
+      v3_account:
+        description: API V3 account to write with.
+        type: str
+        choices: [super, user1, user2, user3]
+        default: super
+      v3_password:
+        description: API V3 password of this miner; defaults to its O(miners[].password).
+        type: str
   state:
     description: What to do to every miner.
     type: str
@@ -283,6 +300,10 @@ def argument_spec():
             port=dict(type='int', default=4028),
             password=dict(type='str', no_log=True),
             name=dict(type='str'),
+            api=dict(type='str', choices=['auto', 'v2', 'v3'], default='auto'),
+            v3_port=dict(type='int', default=4433),
+            v3_account=dict(type='str', choices=['super', 'user1', 'user2', 'user3'], default='super'),
+            v3_password=dict(type='str', no_log=True),
         )),
         state=dict(type='str', required=True, choices=['curtailed', 'off', 'restored']),
         power_percent=dict(type='int'),

@@ -29,6 +29,8 @@ MINERS = int(os.environ.get('DEMO_MINERS', '50'))
 BASE = os.environ.get('DEMO_BASE', '127.0.220.1')
 NETWORK = os.environ.get('DEMO_NETWORK', '127.0.220.0/24')
 MODELS = ['M30S+', 'M50', 'M60', 'M63']
+# Every other simulated miner speaks API V3 (2024+ firmware), with its own super password.
+V3_PASSWORD = 'Dem0_v3'
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
@@ -70,11 +72,13 @@ def main():
     source = os.path.join(workdir, 'demo.whatsminer.yml')
     with open(source, 'w') as handle:
         handle.write('# Written by tests/demo/run_demo.py\nplugin: minerops.whatsminer.whatsminer\nnetworks: [%s]\ntimeout: 2\n'
-                     'password: admin\nkeyed_groups:\n  - key: whatsminer_firmware\n    prefix: firmware\n' % NETWORK)
+                     'password: admin\ncompose:\n  whatsminer_v3_password: \"\'%s\'\"\n'
+                     'keyed_groups:\n  - key: whatsminer_firmware\n    prefix: firmware\n  - key: whatsminer_api\n    prefix: api\n'
+                     % (NETWORK, V3_PASSWORD))
     report_dir = os.path.join(workdir, 'reports')
-    print('== Starting %d simulated WhatsMiners (%s) on %s:4028' % (MINERS, ', '.join(MODELS), NETWORK))
+    print('== Starting %d simulated WhatsMiners (%s; every other one on API V3) on %s' % (MINERS, ', '.join(MODELS), NETWORK))
     fleet = Fleet(miners=MINERS, base_address=BASE, models=MODELS, workdir=workdir, restart_seconds=1, no_reply_probability=0.5,
-                  extra_args=['--ramp-seconds', '2'])
+                  extra_args=['--ramp-seconds', '2', '--api', 'mixed', '--v3-password', V3_PASSWORD])
     with fleet:
         print('== Discovery: inventory plugin minerops.whatsminer.whatsminer scans %s' % NETWORK)
         output, elapsed = ansible('ansible-inventory', '-i', source, '--list')
