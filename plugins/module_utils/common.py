@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     OutcomeUnknown,
     WhatsMinerError,
+    format_endpoint,
 )
 
 DEFAULT_PORT = 4028
@@ -119,6 +120,8 @@ class TaskContext:
         if not options['timeout'] > 0:
             raise ModuleFailure('timeout must be a positive number of seconds, got %s' % options['timeout'])
         host = options.pop('host')
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname
+        check_hostname('host', host)
         if self._client_factory is not None:
             return self._client_factory(host, **options)
         if self.api(host) == 'v3':
@@ -197,6 +200,18 @@ def converge(ctx, before, after, apply, result=None):
     return result
 
 
+def _name_the_miner(ctx, msg):
+    """Prefix ``host:port: `` to a failure found after talking to the miner, unless the message names it already."""
+    client = ctx._client
+    if client is None:
+        return msg
+    host = getattr(client, 'host', None) or ctx.params.get('host')
+    endpoint = format_endpoint(host, getattr(client, 'port', None) or ctx.params.get('port'))
+    if not host or str(host) in msg:
+        return msg
+    return '%s: %s' % (endpoint, msg)
+
+
 def execute(handler, ctx):
     """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
     try:
@@ -215,7 +230,7 @@ def execute(handler, ctx):
             result['changed'] = True
     except ModuleFailure as exc:
         result = dict(exc.details)
-        result.update(failed=True, msg=exc.msg)
+        result.update(failed=True, msg=_name_the_miner(ctx, exc.msg))
         if ctx.commands_sent:
             result['changed'] = True
     result.setdefault('changed', False)
