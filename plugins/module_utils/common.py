@@ -138,7 +138,9 @@ class TaskContext:
         """``v2`` or ``v3``: as set, or detected (V3 port first, as PROTOCOL-V3.md §6 recommends)."""
         if self._api is None:
             wanted = self.params.get('api') or 'v2'
-            if wanted == 'auto':
+            if wanted == 'auto' and self._client_factory is not None:
+                wanted = 'v2'  # a scripted client (tests) speaks whatever it was scripted to
+            elif wanted == 'auto':
                 # Only the V3 port is probed: when it does not answer, the task's own V2 requests
                 # tell whether the miner is reachable at all (and say so clearly when it is not).
                 from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import probe_v3

@@ -195,5 +195,8 @@ def gather_facts(ctx):
         return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
     view = build_view(raw, ctx.host, ctx.client.port)
     view['api'] = getattr(ctx.client, 'api', 'v2')
+    reader = getattr(ctx.client, 'read_write_only_settings', None)
+    if reader is not None:
+        view['settings'] = reader()  # what only API V3 can read back
     view['gathered_subsets'] = subsets
     return dict(changed=False, ansible_facts=dict(whatsminer=view))

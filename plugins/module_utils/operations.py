@@ -21,6 +21,7 @@ READ_COMMANDS = ('summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', '
                  'get_miner_info', 'get_error_code', 'get_token')
 STREAM_COMMANDS = ('update_firmware', 'download_logs')
 _COMMAND = re.compile(r'^[a-z][a-z0-9_]{1,40}(\+[a-z][a-z0-9_]{1,40})?\Z')
+_V3_COMMAND = re.compile(r'^(get|set)\.[a-z]+\.[a-z_]{1,40}\Z')
 
 
 def is_hashing(client):
@@ -75,10 +76,39 @@ def download_logs(ctx):
     return dict(changed=True, path=path, size=length, checksum=checksum)
 
 
+def raw_v3_command(ctx, command):
+    """An API V3 command (``get.*`` / ``set.*``): ``params`` is its ``param`` (or ``params.param`` itself)."""
+    params = ctx.params['params'] or {}
+    param = params['param'] if set(params) == {'param'} else (params or None)
+    if ctx.api() != 'v3':
+        raise ModuleFailure('%s is an API V3 command and %s:%s speaks API V2.2 (set api=v3 if it is a V3 miner)'
+                            % (command, ctx.host, ctx.port))
+    v3 = ctx.client.v3
+    if command.startswith('get.'):
+        return dict(changed=False, reply=v3.get_reply(command, param))
+    if command in ('set.system.update_firmware', 'get.log.download'):
+        raise ModuleFailure('%s is a stream; use the whatsminer_firmware or whatsminer_logs module' % command)
+    if ctx.check_mode:
+        return dict(changed=True, reply=None)
+    ctx.require_password('send %s' % command)
+    ctx.commands_sent.append(command)
+    try:
+        reply = v3.set_reply(command, param, restarting=ctx.params['restarting'])
+    except OutcomeUnknown:
+        if not ctx.params['restarting']:
+            raise
+        ctx.warn('%s: the miner closed the connection without a reply (usual for restarting commands); read the setting back' % command)
+        return dict(changed=True, reply=None, replied=False)
+    ctx.writes_applied += 1
+    return dict(changed=True, reply=reply, replied=True)
+
+
 def raw_command(ctx):
     """Module entry point for whatsminer_command."""
     params = ctx.params
     command = params['command']
+    if _V3_COMMAND.match(command):
+        return raw_v3_command(ctx, command)
     if not _COMMAND.match(command):
         raise ModuleFailure('command must be a WhatsMiner API command name (lower case letters, digits, underscores), got %r' % command)
     if command in STREAM_COMMANDS:

@@ -32,9 +32,11 @@ def password_works(ctx, password):
 
 
 def ensure_password(ctx):
-    """Module entry point for whatsminer_password."""
+    """Module entry point for whatsminer_password (the admin password; on API V3 the v3_account's)."""
     params = ctx.params
-    current, new = params.get('password'), params['new_password']
+    new = params['new_password']
+    # API V3 keeps its account passwords apart from the V2.2 admin password (v3_password, else password).
+    current = (params.get('v3_password') or params.get('password')) if ctx.api() == 'v3' else params.get('password')
     check_password('new_password', new)
     if not current:
         raise ModuleFailure('password (the current admin password) is required to change it')

@@ -14,6 +14,10 @@ description:
   - Read commands (C(summary), C(pools), C(edevs), C(devs), C(devdetails), C(get_psu), C(get_version), C(status),
     C(get_miner_info), C(get_error_code); two joined with C(+)) are sent in plain text and report C(ok).
     Every other command is sent encrypted with a token and reports C(changed) (C(get_customer_msg) excepted).
+  - On API V3 miners the V2.2 command names above are translated to their V3 equivalents; V3's own commands
+    (C(get.device.info), C(set.miner.report), ...) can be sent as they are - then O(params) is the command's C(param)
+    object, or O(params.param) itself when it is the only key (a string, number or list). C(get.*) commands report
+    C(ok), C(set.*) commands C(changed).
   - Prefer the declarative modules - this one cannot be idempotent. The streams C(update_firmware) and
     C(download_logs) are refused; use M(minerops.whatsminer.whatsminer_firmware) and M(minerops.whatsminer.whatsminer_logs).
 author:
@@ -29,7 +33,7 @@ attributes:
     description: The task reports no diff.
 options:
   command:
-    description: The API command name, for example V(summary) or V(set_led).
+    description: The API command name, for example V(summary) or V(set_led) (V2.2 names), or V(get.device.info) (API V3).
     type: str
     required: true
   params:
@@ -51,6 +55,11 @@ EXAMPLES = r'''
   minerops.whatsminer.whatsminer_command:
     command: get_psu
   register: psu
+
+- name: Read an API V3 miner's system section
+  minerops.whatsminer.whatsminer_command:
+    command: get.device.info
+    params: {param: system}
 
 - name: Blink the LED red
   minerops.whatsminer.whatsminer_command:

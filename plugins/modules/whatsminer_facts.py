@@ -232,6 +232,13 @@ ansible_facts:
         customer_msg:
           description: The customer messages C(CustomerSn) and C(msg0) to C(msg9).
           type: dict
+        settings:
+          description: >-
+            API V3 miners only - the settings API V2.2 cannot read back - C(temp_offset), C(fan_zero_speed),
+            C(poweroff_cool), C(heat_mode), C(timezone) (C(timezone), C(zonename)), C(syslog) (C(host), C(port), C(proto)),
+            C(web_pools), C(upfreq_speed).
+          type: dict
+          returned: when the miner speaks API V3
         gathered_subsets:
           description: The subsets that were read.
           type: list

@@ -184,3 +184,35 @@ def test_discovery_records_the_api_and_modules_use_it(make_fleet, playbook, tmp_
 ''', str(source), str(tmp_path))
     assert run.returncode == 0, run.output
     assert set(run.changed('pools').values()) == {True}
+
+
+def test_password_rotation_and_native_commands_on_v3(make_fleet, playbook):
+    fleet = make_fleet(miners=1, models=['M50'], extra_args=V3)
+    run = playbook(fleet, '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: rotate
+      minerops.whatsminer.whatsminer_password: {new_password: New_v3pw}
+    - name: again
+      minerops.whatsminer.whatsminer_password: {new_password: New_v3pw}
+    - name: native
+      minerops.whatsminer.whatsminer_command:
+        command: get.device.info
+        params: {param: system}
+    - name: facts
+      minerops.whatsminer.whatsminer_facts: {gather_subset: [min]}
+''')
+    assert run.returncode == 0, run.output
+    assert run.result('rotate')['password_changed'] is True and run.result('again')['changed'] is False
+    assert 'New_v3pw' not in run.output and V3_PASSWORD not in run.output
+    assert run.result('native')['reply']['msg']['system']['api'].startswith('3.')
+    assert run.result('facts')['ansible_facts']['whatsminer']['settings']['timezone']
+    v2 = playbook(make_fleet(miners=1), '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: native
+      minerops.whatsminer.whatsminer_command: {command: get.device.info}
+''')
+    assert 'is an API V3 command' in v2.result('native')['msg']
