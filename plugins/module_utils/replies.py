@@ -815,7 +815,7 @@ def _component(err_type):
 def split_error_code(code):
     """(type, subtype, value) by MicroBT's decoding rule, or (None, None, None)."""
     s = str(code).strip()
-    if not s.isdigit() or len(s) < 2:
+    if not re.match(r'[0-9]+\Z', s) or len(s) < 2:  # str.isdigit() also accepts digits such as '\u00b2' that int() refuses
         return None, None, None
     if len(s) == 6 and s[0] != '1':
         return int(s[:2]), int(s[2]), int(s[3:])
@@ -907,7 +907,7 @@ def decode_error_codes(error_code_field, table=None):
         code_text = str(code).strip()
         err_type, subtype, value = split_error_code(code_text)
         result.append({
-            'code': int(code_text) if code_text.isdigit() else code_text,
+            'code': int(code_text) if re.match(r'[0-9]+\Z', code_text) else code_text,
             'time': _text(when) or None,
             'type': err_type,
             'subtype': subtype,
