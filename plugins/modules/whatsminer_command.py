@@ -16,7 +16,7 @@ description:
     Every other command is sent encrypted with a token and reports C(changed) (C(get_customer_msg) excepted).
   - On API V3 miners the V2.2 command names above are translated to their V3 equivalents; V3's own commands
     (C(get.device.info), C(set.miner.report), ...) can be sent as they are - then O(params) is the command's C(param)
-    object, or O(params.param) itself when it is the only key (a string, number or list). C(get.*) commands report
+    object, or the value of its C(param) key when that is the only key (a string, number or list). C(get.*) commands report
     C(ok), C(set.*) commands C(changed).
   - Prefer the declarative modules - this one cannot be idempotent. The streams C(update_firmware) and
     C(download_logs) are refused; use M(minerops.whatsminer.whatsminer_firmware) and M(minerops.whatsminer.whatsminer_logs).
