@@ -173,6 +173,8 @@ def test_firmware_safety(make_fleet, tmp_path):
             continue
         assert run.failed('firmware')[miner_id], (case, result)
         assert any(word in result['msg'] for word in CASES[case]), (case, result['msg'])
+        endpoint = '127.0.0.1:%d' % proxy.port if case == 'cut_off' else '%s:%s' % (miners[miner_id]['host'], miners[miner_id]['port'])
+        assert endpoint in result['msg'], (case, result['msg'])
         # a lost upload may have changed the miner: never "unchanged"; a refused image (code 132) changed nothing
         assert result['changed'] is (case == 'cut_off'), result
         assert state['firmware_version'] == before[miner_id], (case, state['firmware_version'])
