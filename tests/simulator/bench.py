@@ -5,7 +5,10 @@
 
 Usage (from the repository root)::
 
-    python tests/simulator/bench.py [--miners 1000] [--rounds 3] [--base-address 127.0.1.1]
+    python tests/simulator/bench.py [--miners 1000] [--rounds 3] [--base-address 127.0.1.1] [--api v3]
+
+With ``--api v3`` every miner is a V3 miner and each request is a V3 ``get.miner.status``
+``summary`` frame on port 4433 (a new connection per request, as most V3 clients do).
 
 Not a test: it prints the figures (start-up time, wall time of each round of concurrent
 requests, failures) and exits non-zero if any request failed.
@@ -17,6 +20,7 @@ import json
 import os
 import resource
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -37,9 +41,23 @@ async def one_summary(host, port):
     return reply['SUMMARY'][0]['MHS 1m']
 
 
+async def one_summary_v3(host, port):
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        body = b'{"cmd":"get.miner.status","param":"summary"}'
+        writer.write(struct.pack('<I', len(body)) + body)
+        await writer.drain()
+        (size,) = struct.unpack('<I', await reader.readexactly(4))
+        data = await reader.readexactly(size)
+    finally:
+        writer.close()
+    return json.loads(data)['msg']['summary']['hash-1min']
+
+
 async def one_round(miners):
     start = time.perf_counter()
-    results = await asyncio.gather(*(one_summary(m['host'], m['port']) for m in miners), return_exceptions=True)
+    results = await asyncio.gather(*((one_summary_v3(m['host'], m['v3_port']) if m.get('api') == 'v3' else one_summary(m['host'], m['port']))
+                                     for m in miners), return_exceptions=True)
     elapsed = time.perf_counter() - start
     failures = [r for r in results if isinstance(r, BaseException)]
     return elapsed, failures
@@ -50,6 +68,7 @@ def main():
     parser.add_argument('--miners', type=int, default=1000)
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--base-address', default='127.0.1.1')
+    parser.add_argument('--api', default='v2', help='v2 (default), v3 or mixed')
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, args.miners * 2 + 256)), hard))
@@ -57,7 +76,7 @@ def main():
         ready = os.path.join(tmp, 'ready.json')
         env = dict(os.environ, PYTHONPATH=HERE + os.pathsep + os.environ.get('PYTHONPATH', ''))
         cmd = [sys.executable, '-m', 'whatsminer_sim', '--miners', str(args.miners), '--base-address', args.base_address,
-               '--state-dir', os.path.join(tmp, 'state'), '--ready-file', ready, '--ramp-seconds', '0']
+               '--state-dir', os.path.join(tmp, 'state'), '--ready-file', ready, '--ramp-seconds', '0', '--api', args.api]
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env)  # pylint: disable=consider-using-with
         try:
