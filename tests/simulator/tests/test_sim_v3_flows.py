@@ -190,7 +190,7 @@ def test_mixed_fleet_from_the_cli(tmp_path):
     cmd = [sys.executable, '-m', 'whatsminer_sim', '--miners', '4', '--models', 'M50,M60', '--base-address', base, '--api', 'mixed',
            '--v3-password', 'fleetv3', '--state-dir', str(tmp_path / 'state'), '--ready-file', str(ready), '--inventory', str(inventory),
            '--inventory-password', '--seed', '3']
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # pylint: disable=consider-using-with
     try:
         info = _wait_file(str(ready), proc)
         miners = info['miners']
