@@ -21,6 +21,7 @@ from harness import Fleet, run_playbook  # noqa: E402 pylint: disable=wrong-impo
 MINERS = int(os.environ.get('BENCH_MINERS', '200'))
 FORKS = int(os.environ.get('BENCH_FORKS', '50'))
 SUBSET = os.environ.get('BENCH_SUBSET', 'all')
+API = os.environ.get('BENCH_API', 'v2')  # v2, v3 or mixed simulated miners
 
 FACTS = '''
 - hosts: miners
@@ -52,10 +53,11 @@ def timed(fleet, text, workdir):
 
 def main():
     workdir = tempfile.mkdtemp(prefix='whatsminer-bench-')
-    with Fleet(miners=MINERS, base_address='127.0.60.1', workdir=workdir) as fleet:
+    extra = [] if API == 'v2' else ['--api', API, '--v3-password', 'Bench_v3']
+    with Fleet(miners=MINERS, base_address='127.0.60.1', workdir=workdir, extra_args=extra) as fleet:
         debug_time, debug_count = timed(fleet, DEBUG, workdir)
         facts_time, facts_count = timed(fleet, FACTS % SUBSET, workdir)
-    print('miners=%d forks=%d gather_subset=%s' % (MINERS, FORKS, SUBSET))
+    print('miners=%d (API %s) forks=%d gather_subset=%s' % (MINERS, API, FORKS, SUBSET))
     print('ansible.builtin.debug:           %6.2f s (%d results)' % (debug_time, debug_count))
     print('minerops.whatsminer.whatsminer_facts: %6.2f s (%d results)' % (facts_time, facts_count))
     print('ratio facts/debug: %.2f (goal <= 1.5)' % (facts_time / debug_time))
