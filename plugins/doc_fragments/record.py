@@ -30,6 +30,10 @@ options:
     type: bool
     default: false
 notes:
+  - On API V2.2, reading the record needs a token, and a miner keeps at most 100 tokens for 30 minutes; each task that
+    reads it uses one. A playbook of four such tasks can run about 25 times in 30 minutes against the same miners
+    before they answer "over max connect" (code 136); the task then fails with that explanation and nothing is sent.
+    API V3 has no such limit.
   - Fingerprints are 6 hexadecimal characters of SHA-256 over the value; for secrets (pool passwords) the hash is
     keyed with the admin password, so the record reveals nothing usable. Rotating the admin password therefore
     makes the next run send pool passwords once more.
