@@ -132,7 +132,7 @@ class TaskContext:
                                               account=self.params.get('v3_account') or 'super',
                                               password=password, timeout=options['timeout']))
         from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient
-        return WhatsMinerClient(host, **options)
+        return WhatsMinerClient(host, port=options['port'], password=options['password'], timeout=options['timeout'])
 
     def api(self, host=None):
         """``v2`` or ``v3``: as set, or detected (V3 port first, as PROTOCOL-V3.md §6 recommends)."""

@@ -304,4 +304,3 @@ class V3Miner:
             upfreq_speed=setting.get('upfreq-speed'),
         )
         return values
-

@@ -69,8 +69,8 @@ def test_module_main_works_without_the_action_plugin(fleet, tmp_path):
     """The module file's main() (AnsiballZ path, e.g. ansible-doc examples run elsewhere) runs the same code."""
     args = tmp_path / 'args.json'
     miner = fleet.miners[0]
-    args.write_text(json.dumps(dict(ANSIBLE_MODULE_ARGS=dict(host=miner['host'], port=miner['port'], password='admin',
-                                                               gather_subset=['min']))))
+    module_args = dict(host=miner['host'], port=miner['port'], password='admin', gather_subset=['min'])
+    args.write_text(json.dumps(dict(ANSIBLE_MODULE_ARGS=module_args)))
     module = os.path.join(REPO, 'plugins', 'modules', 'whatsminer_facts.py')
     completed = subprocess.run([sys.executable, module, str(args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False,
                                env=dict(os.environ))
