@@ -28,11 +28,13 @@ CUT_AFTER = 20000
 
 
 class CuttingProxy:
-    """Forward to a miner; on a connection whose client sends more than ``limit`` bytes, reset both sides there."""
+    """Forward to a miner; on a connection whose client sends more than ``limit`` bytes, reset both sides there
+    (``stall=True``: stop forwarding there and hold both connections open until the client gives up)."""
 
-    def __init__(self, upstream, limit):
+    def __init__(self, upstream, limit, stall=False):
         self.upstream = upstream
         self.limit = limit
+        self.stall = stall
         self.cuts = 0
         self.listener = socket.socket()
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,6 +85,12 @@ class CuttingProxy:
                 if sent + len(data) > self.limit:
                     upstream.sendall(data[:self.limit - sent])
                     self.cuts += 1
+                    if self.stall:
+                        while client.recv(65536):  # swallow the rest, forward nothing, until the client closes
+                            pass
+                        upstream.close()
+                        client.close()
+                        return
                     self._reset(upstream)
                     self._reset(client)
                     return
@@ -122,6 +130,7 @@ PLAY = '''
 # case -> (words one of which the failure message holds, or None when the task must succeed)
 CASES = {
     'cut_off': ('connection was lost', 'not installed'),
+    'stalled': ('connection was lost', 'not installed'),
     'corrupt': ('upgrade failed', '132'),
     'truncated': ('upgrade failed', '132'),
     'wrong_model': ('upgrade failed', '132'),
@@ -137,20 +146,22 @@ def test_firmware_safety(make_fleet, tmp_path):
     with open(good, 'rb') as source, open(truncated, 'wb') as target:
         target.write(source.read()[:IMAGE_BYTES // 2])
     images = {
-        'cut_off': good, 'corrupt': _image(tmp_path, 'corrupt.bin', '--corrupt'), 'truncated': truncated,
+        'cut_off': good, 'stalled': good, 'corrupt': _image(tmp_path, 'corrupt.bin', '--corrupt'), 'truncated': truncated,
         'wrong_model': _image(tmp_path, 'wrong.bin', '--family', 'M3X'), 'no_final_answer': good, 'good': good,
     }
     cases = dict(zip(fleet.ids, CASES))
     miners = {miner['id']: miner for miner in fleet.miners}
     proxy = CuttingProxy((miners[fleet.ids[0]]['host'], miners[fleet.ids[0]]['port']), CUT_AFTER)
+    stall = CuttingProxy((miners[fleet.ids[1]]['host'], miners[fleet.ids[1]]['port']), CUT_AFTER, stall=True)
+    proxies = {'cut_off': proxy, 'stalled': stall}
     try:
         with open(fleet.inventory) as handle:
             data = yaml.safe_load(handle)
         for group in data['all']['children']['miners']['children'].values():
             for miner_id, host_vars in group['hosts'].items():
                 host_vars['image'] = images[cases[miner_id]]
-                if cases[miner_id] == 'cut_off':
-                    host_vars.update(ansible_host='127.0.0.1', whatsminer_port=proxy.port)
+                if cases[miner_id] in proxies:
+                    host_vars.update(ansible_host='127.0.0.1', whatsminer_port=proxies[cases[miner_id]].port)
         inventory = str(tmp_path / 'firmware.yml')
         with open(inventory, 'w') as handle:
             yaml.safe_dump(data, handle)
@@ -159,8 +170,9 @@ def test_firmware_safety(make_fleet, tmp_path):
         run = run_playbook(PLAY, inventory, str(tmp_path), forks=len(CASES))
     finally:
         proxy.close()
+        stall.close()
 
-    assert proxy.cuts == 1
+    assert proxy.cuts == 1 and stall.cuts == 1
     for miner_id, case in cases.items():
         result = run.result('firmware', miner_id)
         state = fleet.state(miner_id)
@@ -173,12 +185,12 @@ def test_firmware_safety(make_fleet, tmp_path):
             continue
         assert run.failed('firmware')[miner_id], (case, result)
         assert any(word in result['msg'] for word in CASES[case]), (case, result['msg'])
-        endpoint = '127.0.0.1:%d' % proxy.port if case == 'cut_off' else '%s:%s' % (miners[miner_id]['host'], miners[miner_id]['port'])
+        endpoint = '127.0.0.1:%d' % proxies[case].port if case in proxies else '%s:%s' % (miners[miner_id]['host'], miners[miner_id]['port'])
         assert endpoint in result['msg'], (case, result['msg'])
         # a lost upload may have changed the miner: never "unchanged"; a refused image (code 132) changed nothing
-        assert result['changed'] is (case == 'cut_off'), result
+        assert result['changed'] is (case in proxies), result
         assert state['firmware_version'] == before[miner_id], (case, state['firmware_version'])
         assert counts.get('firmware_accepted', 0) == 0, counts
-        # a cut-off upload never reached the image check (the reset ends the miner's read); the others were refused there
-        assert counts.get('firmware_rejected', 0) == (0 if case == 'cut_off' else 1), (case, counts)
+        # a cut-off or stalled upload never reached the image check; the others were refused there
+        assert counts.get('firmware_rejected', 0) == (0 if case in proxies else 1), (case, counts)
         assert state['settings']['boot_count'] == 0, (case, 'the miner rebooted')
