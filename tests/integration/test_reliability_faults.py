@@ -13,7 +13,9 @@ before or as asked (anything else only on a failed, ``changed`` result that says
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
+import hashlib
 import importlib
 import json
 import os
@@ -38,6 +40,8 @@ TIMEOUT = 2
 WAIT_TIMEOUT = 15
 NEW_FIRMWARE = '20991231.22.REL'
 POOL_PASSWORD = 'PoolPw_3141'
+ADMIN_PASSWORD = 'Zq7_x9Kp'
+NEW_ADMIN_PASSWORD = 'NewPw_77'
 
 # module -> task arguments: a minimal task that writes something (facts: reads everything).
 TASKS = {
@@ -51,7 +55,7 @@ TASKS = {
     'cooling': ('whatsminer_cooling', {'temp_offset': -5, 'poweroff_cool': True}),
     'settings': ('whatsminer_settings', {'timezone': 'UTC0', 'zonename': 'UTC', 'web_pools': False}),
     'customer_msg': ('whatsminer_customer_msg', {'customer_sn': 'SITE1-R1', 'messages': {'msg0': 'rack 4 shelf 2'}}),
-    'password': ('whatsminer_password', {'new_password': 'NewPw_77'}),
+    'password': ('whatsminer_password', {'new_password': NEW_ADMIN_PASSWORD}),
     'reboot': ('whatsminer_reboot', {'target': 'system', 'wait_for_hashing': False, 'wait_timeout': WAIT_TIMEOUT}),
     'factory_reset': ('whatsminer_factory_reset', {'confirm': True}),
     'logs': ('whatsminer_logs', {'dest': '{{ logs_dir }}'}),
@@ -159,6 +163,19 @@ def _substitute(value, variables):
     return value
 
 
+def _token_salt(host, port):
+    """The salt of the miner's admin password, from a plain get_token (as any client on the network can)."""
+    with socket.create_connection((host, port), timeout=5) as sock:
+        sock.sendall(b'{"cmd":"get_token"}')
+        raw = b''
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    return json.loads(raw.rstrip(b'\0').decode())['Msg']['salt']
+
+
 def _run_in_process(module_name, args):
     """What the action plugin does, without Ansible around it: validate, then execute; timed."""
     module = importlib.import_module('ansible_collections.minerops.whatsminer.plugins.modules.' + module_name)
@@ -182,11 +199,12 @@ class Scenario:
         self.bases = {'playbook': _free_network(), 'direct': _free_network()}
         self.outcome = {'playbook': {}, 'direct': {}}
         self.wall = {}
+        self.salt = None
 
     def flow(self, flow, firmware_image):
         workdir = os.path.join(self.workdir, flow)
         os.makedirs(workdir)
-        fleet = Fleet(miners=len(MODULES), base_address=self.bases[flow], models=['M50'], workdir=workdir,
+        fleet = Fleet(miners=len(MODULES), base_address=self.bases[flow], models=['M50'], workdir=workdir, password=ADMIN_PASSWORD,
                       restart_seconds=3.0 if self.fault == 'reboot' else 0.5, no_reply_probability=0.0)
         fleet.start()
         try:
@@ -227,6 +245,7 @@ class Scenario:
     def _run(self, flow, fleet, firmware_image, workdir):
         miners = dict(zip(MODULES, fleet.ids))
         hosts = {miner['id']: miner['host'] for miner in fleet.miners}
+        self.salt = _token_salt(fleet.miners[0]['host'], fleet.miners[0]['port'])
         variables = self._variables(self.bases[flow], firmware_image, workdir)
         network = self.bases[flow].rsplit('.', 1)[0]
         before = {name: _settings(fleet, miner_id, network) for name, miner_id in miners.items()}
@@ -430,6 +449,25 @@ def test_write_phase_faults_hit(matrix, fault):
     for flow in ('playbook', 'direct'):
         missed = [name for name, outcome in matrix[fault].outcome[flow].items() if outcome['fault_left']]
         assert len(missed) <= (3 if flow == 'direct' else 6), (fault, flow, missed)
+
+
+def test_no_secret_on_any_fault_path(matrix):
+    """Every result and every playbook output of the matrix: no password, derived key or AES key."""
+    passlib_hash = pytest.importorskip('passlib.hash')
+    secrets = {ADMIN_PASSWORD, NEW_ADMIN_PASSWORD, POOL_PASSWORD}
+    for salt in {scenario.salt for scenario in matrix.values()}:
+        key = passlib_hash.md5_crypt.using(salt=salt).hash(ADMIN_PASSWORD).split('$')[3]
+        aeskey = hashlib.sha256(key.encode()).digest()
+        secrets.update((key, aeskey.hex(), base64.b64encode(aeskey).decode()))
+    checked = 0
+    for fault, scenario in matrix.items():
+        for flow, outcomes in scenario.outcome.items():
+            texts = [json.dumps(outcome['entry']) for outcome in outcomes.values()] + [next(iter(outcomes.values()))['output']]
+            for text in texts:
+                checked += 1
+                leaked = [secret for secret in secrets if secret in text]
+                assert not leaked, (fault, flow, leaked, text[:300])
+    assert checked >= 2 * len(FAULTS) * (len(MODULES) + 1) and len(secrets) >= 6
 
 
 def test_whole_matrix_is_fast(matrix):
