@@ -66,7 +66,7 @@ def test_wrong_model_and_corrupt_images_are_reported_old_version_kept(make_fleet
         run = playbook(fleet, PLAY % (image, NEW_VERSION))
         assert run.returncode != 0
         result = run.result('firmware')
-        assert result['changed'] is True  # an upload went out: never claim nothing happened
+        assert result['changed'] is False  # the miner answered: it refused the image and changed nothing
         assert fleet.miners[0]['host'] in result['msg']
         assert fleet.state(fleet.ids[0])['firmware_version'] == old
         assert fleet.counts(fleet.ids[0])['update_firmware'] == count
