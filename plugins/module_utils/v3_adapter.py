@@ -288,19 +288,24 @@ class V3Miner:
 
     def read_write_only_settings(self):
         """The settings V2.2 cannot read back, in the collection's terms (None: not readable on this firmware)."""
-        fan = self.v3.get('get.fan.setting') or {}
-        system = self.v3.get('get.system.setting') or {}
-        setting = self._setting()
-        log = system.get('log-upload') or {}
-        values = dict(
-            temp_offset=fan.get('fan-temp-offset'),
-            fan_zero_speed=None if fan.get('fan-zero-speed') is None else bool(int(fan['fan-zero-speed'])),
-            poweroff_cool=None if fan.get('fan-poweroff-cool') is None else bool(int(fan['fan-poweroff-cool'])),
-            heat_mode=_HEAT_MODE_FROM_V3.get(str(setting.get('heat-mode', '')), setting.get('heat-mode')),
-            timezone=dict(timezone=system.get('timezone'), zonename=system.get('zonename')) if system.get('timezone') else None,
-            # No log-upload key: remote syslog is off, which is a value too.
-            syslog=dict(host=log.get('ip'), port=int(log['port']), proto=log.get('proto')) if log.get('ip') else dict(host='', port=0, proto=''),
-            web_pools=None if system.get('web-pool') is None else bool(int(system['web-pool'])),
-            upfreq_speed=setting.get('upfreq-speed'),
+        values = self.v3.read_settings()
+        log = values.get('log_upload')
+        if log:
+            syslog = dict(host=log.get('ip'), port=int(log['port']) if log.get('port') not in (None, '') else None, proto=log.get('proto'))
+        elif values.get('log_upload_enabled') is False:
+            syslog = dict(host='', port=0, proto='')  # remote syslog off is a value too
+        else:
+            syslog = None
+        timezone = None
+        if values.get('timezone'):
+            timezone = dict(timezone=values['timezone'], zonename=values.get('zonename'))
+        return dict(
+            temp_offset=values.get('fan_temp_offset'),
+            fan_zero_speed=values.get('fan_zero_speed'),
+            poweroff_cool=values.get('fan_poweroff_cool'),
+            heat_mode=_HEAT_MODE_FROM_V3.get(values.get('heat_mode') or '', values.get('heat_mode')),
+            timezone=timezone,
+            syslog=syslog,
+            web_pools=values.get('web_pools'),
+            upfreq_speed=values.get('upfreq_speed'),
         )
-        return values
