@@ -216,3 +216,27 @@ def test_password_rotation_and_native_commands_on_v3(make_fleet, playbook):
       minerops.whatsminer.whatsminer_command: {command: get.device.info}
 ''')
     assert 'is an API V3 command' in v2.result('native')['msg']
+
+
+def test_fan_out_curtailment_and_factory_reset_on_v3(make_fleet, playbook):
+    fleet = make_fleet(miners=2, models=['M50', 'M60'], extra_args=['--api', 'mixed', '--v3-password', V3_PASSWORD])
+    run = playbook(fleet, '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: curtail
+      minerops.whatsminer.whatsminer_fleet_power:
+        miners: "{{ ansible_play_hosts | minerops.whatsminer.fleet_members(hostvars) }}"
+        state: curtailed
+        power_percent: 50
+      run_once: true
+    - name: reset
+      minerops.whatsminer.whatsminer_factory_reset: {confirm: true}
+      when: whatsminer_api == 'v3'
+''')
+    assert run.returncode == 0, run.output
+    result = run.result('curtail')
+    assert result['changed'] is True
+    assert sorted(miner['outcome'] for miner in result['miners']) == ['curtailed', 'curtailed'], result
+    v3 = [miner for miner in fleet.miners if fleet.state(miner['id'])['api'] == 'v3'][0]
+    assert fleet.counts(v3['id']).get('set.system.factory_reset') == 1
