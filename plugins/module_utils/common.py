@@ -88,7 +88,6 @@ class TaskContext:
         self._client_factory = client_factory
         self._client = None
         self._api = None
-        self.detected_api = False
 
     @property
     def host(self):
@@ -147,7 +146,6 @@ class TaskContext:
                 found = probe_v3(host or self.params['host'], self.params.get('v3_port') or DEFAULT_V3_PORT,
                                  min(DETECT_TIMEOUT, self.params['timeout']))
                 wanted = 'v3' if found is not None else 'v2'
-                self.detected_api = True
             self._api = wanted
         return self._api
 
