@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     InvalidCommand,
@@ -74,6 +76,11 @@ def resolve_subsets(requested):
 # cgminer-style reads that one request can carry together ("summary+pools").
 JOINABLE_PAIRS = (('summary', 'pools'), ('devs', 'devdetails'))
 _SECTION_KEYS = dict(summary='SUMMARY', pools='POOLS', devs='DEVS', devdetails='DEVDETAILS')
+
+
+@contextlib.contextmanager
+def _no_snapshot():
+    yield
 
 
 def read_sections(client, subsets):
@@ -187,16 +194,19 @@ def gather_facts(ctx):
     subsets = resolve_subsets(params['gather_subset'])
     if 'customer_msg' in subsets:
         ctx.require_password('read the customer_msg subset')
+    snapshot = getattr(ctx.client, 'snapshot', None)  # API V3: one read serves several sections
     try:
-        raw = read_sections(ctx.client, subsets)
+        with snapshot() if snapshot is not None else _no_snapshot():
+            raw = read_sections(ctx.client, subsets)
+            reader = getattr(ctx.client, 'read_write_only_settings', None)
+            settings = reader() if reader is not None else None
     except (MinerUnreachable, MinerTimeout) as exc:
         if params['fail_on_unreachable']:
             raise
         return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
     view = build_view(raw, ctx.host, ctx.client.port)
     view['api'] = getattr(ctx.client, 'api', 'v2')
-    reader = getattr(ctx.client, 'read_write_only_settings', None)
-    if reader is not None:
-        view['settings'] = reader()  # what only API V3 can read back
+    if settings is not None:
+        view['settings'] = settings  # what only API V3 can read back
     view['gathered_subsets'] = subsets
     return dict(changed=False, ansible_facts=dict(whatsminer=view))

@@ -17,7 +17,10 @@ Choices where PROTOCOL-V3.md leaves facts open are marked UNCONFIRMED.
 
 from __future__ import annotations
 
+import contextlib
+
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import InvalidCommand
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies_v3 import v3_settings
 
 API_V3 = 'v3'
 
@@ -69,20 +72,42 @@ class V3Miner:
         self.host = client.host
         self.port = client.port
         self.requests_sent = client.requests_sent
+        self._snapshot = None
+
+    @contextlib.contextmanager
+    def snapshot(self):
+        """Within the block, each V3 read is sent once and its answer reused (one facts gathering)."""
+        if self._snapshot is not None:  # already inside one
+            yield self
+            return
+        self._snapshot = {}
+        try:
+            yield self
+        finally:
+            self._snapshot = None
+
+    def _get(self, cmd, param=None):
+        if self._snapshot is None:
+            return self.v3.get(cmd, param)
+        key = (cmd, param)
+        if key not in self._snapshot:
+            self._snapshot[key] = self.v3.get(cmd, param)
+        return self._snapshot[key]
 
     # ------------------------------------------------------------------ reads
 
     def _info(self, section=None):
-        msg = self.v3.get('get.device.info', section)
-        if section and isinstance(msg, dict) and section in msg:
-            return msg[section] or {}
+        # In a snapshot the whole device info is read once; otherwise only the section asked for.
+        msg = self._get('get.device.info', None if self._snapshot is not None else section)
+        if section:
+            return (msg.get(section) if isinstance(msg, dict) else None) or {}
         return msg or {}
 
     def _setting(self):
-        return self.v3.get('get.miner.setting') or {}
+        return self._get('get.miner.setting') or {}
 
     def _status(self, param):
-        msg = self.v3.get('get.miner.status', param) or {}
+        msg = self._get('get.miner.status', param) or {}
         return msg.get(param) if isinstance(msg, dict) else None
 
     def read(self, cmd, **params):
@@ -288,7 +313,7 @@ class V3Miner:
 
     def read_write_only_settings(self):
         """The settings V2.2 cannot read back, in the collection's terms (None: not readable on this firmware)."""
-        values = self.v3.read_settings()
+        values = v3_settings(*[self._get(cmd) for cmd in ('get.miner.setting', 'get.fan.setting', 'get.system.setting', 'get.device.info')])
         log = values.get('log_upload')
         if log:
             syslog = dict(host=log.get('ip'), port=int(log['port']) if log.get('port') not in (None, '') else None, proto=log.get('proto'))
