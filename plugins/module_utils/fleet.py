@@ -198,9 +198,11 @@ def fleet_power(ctx, client_factory=None):
     params = ctx.params
     for step in power_steps(params):
         validate_power(step)  # refuse bad combinations and out-of-range values before any miner is touched
-    for name in ('concurrency',):
+    for name in ('concurrency', 'wait_timeout'):
         if params[name] < 1:
             raise ModuleFailure('%s must be at least 1' % name)
+    if params.get('max_fail_percentage') is not None and not 0 <= params['max_fail_percentage'] <= 100:
+        raise ModuleFailure('max_fail_percentage must be between 0 and 100, got %s' % params['max_fail_percentage'])
     if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0 or params['timeout'] <= 0:
         raise ModuleFailure('ramp_seconds and settle_seconds must not be negative, timeout must be above 0')
     miners = params['miners']
@@ -210,8 +212,8 @@ def fleet_power(ctx, client_factory=None):
         if key in seen:
             raise ModuleFailure('miners[%d]: %s:%s is listed twice' % (position + 1, key[0], key[1]))
         seen.add(key)
-    if not ctx.check_mode and any(not (m.get('password') or params.get('password')) for m in miners):
-        missing = [m.get('name') or m['host'] for m in miners if not (m.get('password') or params.get('password'))]
+    if not ctx.check_mode and any(not (m.get('password') or m.get('v3_password') or params.get('password')) for m in miners):
+        missing = [m.get('name') or m['host'] for m in miners if not (m.get('password') or m.get('v3_password') or params.get('password'))]
         raise ModuleFailure('password is required to change power settings; missing for %s' % ', '.join(missing[:10]))
     started = time.monotonic()
     schedule = _Schedule(len(miners), params['ramp_seconds'])

@@ -40,9 +40,9 @@ def ensure_password(ctx):
     check_password('new_password', new)
     if not current:
         raise ModuleFailure('password (the current admin password) is required to change it')
+    check_password('password', current)
     if password_works(ctx, new):
         return dict(changed=False, password_changed=False, msg='the new password is already the admin password')
-    check_password('password', current)
     if not password_works(ctx, current):
         raise ModuleFailure('neither the current password nor new_password is accepted by the miner; nothing was sent')
     if ctx.check_mode:

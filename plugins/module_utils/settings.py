@@ -63,6 +63,7 @@ def validate_settings(params):
             raise ModuleFailure('timezone and zonename go together (for example timezone=CST-8, zonename=Asia/Shanghai)')
         if not _POSIX_TZ.match(params['timezone']):
             raise ModuleFailure('timezone must be a POSIX TZ string such as CST-8 or UTC0, got %r' % params['timezone'])
+        check_text('zonename', params['zonename'], 64, allow_empty=False)
         if not _ZONE_NAME.match(params['zonename']):
             raise ModuleFailure('zonename must be a zone name such as Asia/Shanghai, got %r' % params['zonename'])
         timezone = dict(timezone=params['timezone'], zonename=params['zonename'])

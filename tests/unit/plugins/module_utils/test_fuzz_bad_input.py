@@ -296,6 +296,12 @@ CASES = [
     ('whatsminer_facts', {'host': 'miner\n1'}, 'host'),
     ('whatsminer_facts', {'host': 'a' * 300}, 'host'),
     ('whatsminer_fleet_power', {'miners': [{'host': 'rig 01'}]}, 'host'),
+    ('whatsminer_password', {'password': 'Old"pw'}, 'password'),
+    ('whatsminer_password', {'password': 'OldPassword9'}, 'password'),
+    ('whatsminer_settings', {'zonename': 'A/' + 'b' * 300}, 'zonename'),
+    ('whatsminer_fleet_power', {'wait_timeout': 0}, 'wait_timeout'),
+    ('whatsminer_fleet_power', {'max_fail_percentage': -1}, 'max_fail_percentage'),
+    ('whatsminer_fleet_power', {'max_fail_percentage': 101}, 'max_fail_percentage'),
     ('whatsminer_fleet_power', {'miners': [{'host': '192.0.2.11', 'password': 'x', 'name': 'r', 'extra': 1}]}, 'extra'),
     ('whatsminer_fleet_power', {'state': 'melted'}, 'state'),
     ('whatsminer_fleet_power', {'state': 'curtailed"'}, 'state'),
@@ -323,12 +329,6 @@ CASES = [
 # zonename: no length limit (the miner refuses long ones after the request);
 # fleet_power: wait_timeout and max_fail_percentage are not range-checked (each miner is read first).
 KNOWN_GAPS = [
-    ('whatsminer_password', {'password': 'Old"pw'}, 'password'),
-    ('whatsminer_password', {'password': 'OldPassword9'}, 'password'),
-    ('whatsminer_settings', {'zonename': 'A/' + 'b' * 300}, 'zonename'),
-    ('whatsminer_fleet_power', {'wait_timeout': 0}, 'wait_timeout'),
-    ('whatsminer_fleet_power', {'max_fail_percentage': -1}, 'max_fail_percentage'),
-    ('whatsminer_fleet_power', {'max_fail_percentage': 101}, 'max_fail_percentage'),
 ]
 
 
