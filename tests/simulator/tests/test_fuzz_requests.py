@@ -190,9 +190,6 @@ def test_hostile_requests_over_tcp(sim, data):
     assert json.loads(_talk(host, port, b'{"cmd":"get_version"}').rstrip(b'\0').decode())['Code'] == P.CODE_OK
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError,
-                   reason='simulator bug: api_v2.handle lets json.loads raise RecursionError on deeply nested requests; the '
-                          'server catches it, logs a traceback and closes without an answer (a real miner answers 23)')
 def test_deeply_nested_request_answers_23_in_process(sim):
     reply = _handle(sim, b'[' * 30000 + b']' * 30000)
     assert reply.obj['Code'] == P.CODE_JSON

@@ -713,7 +713,7 @@ def handle(miner, data):
     """Turn one request (bytes of one JSON text) into a Reply."""
     try:
         req = json.loads(data.decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return _bad(miner, '', P.CODE_JSON, P.MSG_JSON)
     if not isinstance(req, dict):
         return _bad(miner, '', P.CODE_INVALID_CMD, P.MSG_INVALID_CMD)
@@ -741,7 +741,7 @@ def _encrypted(miner, req):
         aeskey = crypto.aes_key('not-the-password-%s' % miner.id)
     try:
         inner = json.loads(crypto.unpad(crypto.decrypt_raw(aeskey, raw)).decode('utf-8'))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return _bad(miner, '', P.CODE_JSON, P.MSG_ENC_JSON)
     if not isinstance(inner, dict):
         return _bad(miner, '', P.CODE_JSON, P.MSG_ENC_JSON)
