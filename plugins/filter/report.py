@@ -12,7 +12,7 @@ import json
 import time
 
 COLUMNS = (
-    ('name', 'Miner'), ('host', 'Address'), ('reachable', 'Reachable'), ('model', 'Model'), ('firmware', 'Firmware'),
+    ('name', 'Miner'), ('host', 'Address'), ('reachable', 'Reachable'), ('model', 'Model'), ('api', 'API'), ('firmware', 'Firmware'),
     ('mining', 'Mining'), ('power_mode', 'Power mode'), ('hashrate_ths', 'Hashrate TH/s'),
     ('factory_hashrate_ths', 'Factory TH/s'), ('power_w', 'Power W'), ('efficiency_jth', 'J/TH'),
     ('env_temp_c', 'Env degC'), ('chip_temp_avg_c', 'Chip avg degC'), ('chip_temp_max_c', 'Chip max degC'),
@@ -54,6 +54,7 @@ def report_rows(hosts, hostvars):
             host=view.get('host'),
             reachable=bool(view.get('reachable')),
             model=model or 'unknown',
+            api=view.get('api'),
             firmware=view.get('firmware_version'),
             mining=view.get('mining'),
             power_mode=view.get('power_mode'),
