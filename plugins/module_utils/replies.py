@@ -747,16 +747,19 @@ def normalize_status(reply):
     }
 
 
+def dns_servers(dns):
+    """The DNS field as a list: a list already, or text separated by spaces, commas or semicolons."""
+    if isinstance(dns, list):
+        return [str(x).strip() for x in dns if str(x).strip()]
+    if dns is None:
+        return None
+    return [x for x in re.split(r'[\s,;]+', str(dns)) if x]
+
+
 def normalize_miner_info(reply):
     """get_miner_info -> {ip, proto, netmask, gateway, dns (list), hostname, mac, led_state, miner_sn, psu_sn}."""
     data = _msg(reply)
-    dns = _lookup(data, 'dns')
-    if isinstance(dns, list):
-        dns_list = [str(x).strip() for x in dns if str(x).strip()]
-    elif dns is None:
-        dns_list = None
-    else:
-        dns_list = [x for x in re.split(r'[\s,;]+', str(dns)) if x]
+    dns_list = dns_servers(_lookup(data, 'dns'))
     return {
         'ip': _text(_lookup(data, 'ip')),
         'proto': _text(_lookup(data, 'proto')),

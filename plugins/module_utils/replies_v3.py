@@ -25,6 +25,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
     _scaled,
     _text,
     decode_error_codes,
+    dns_servers,
     to_bool,
     to_number,
 )
@@ -258,13 +259,7 @@ def v3_miner_info(msg):
     system = _part(msg, 'system')
     miner = _part(msg, 'miner')
     power = _part(msg, 'power')
-    dns = _lookup(network, 'dns')
-    if isinstance(dns, list):
-        dns_list = [str(x).strip() for x in dns if str(x).strip()]
-    elif dns is None:
-        dns_list = None
-    else:
-        dns_list = [x for x in re.split(r'[\s,;]+', str(dns)) if x]
+    dns_list = dns_servers(_lookup(network, 'dns'))
     return {
         'ip': _blank_none(_lookup(network, 'ip')),
         'proto': _blank_none(_lookup(network, 'proto')),
