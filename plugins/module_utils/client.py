@@ -39,6 +39,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.transport impo
     DEFAULT_PORT,
     DEFAULT_TIMEOUT,
     Transport,
+    payload_seconds,
 )
 
 # Commands that restart btminer or the control board (PROTOCOL.md section 4, field note).
@@ -97,7 +98,7 @@ def _dumps(body):
 class WhatsMinerClient(object):
     """Client for one miner. Not thread-safe; one instance per host and task.
 
-    ``timeout`` is both the connect timeout and the read timeout (longest silence) in seconds.
+    ``timeout`` bounds each request as a whole (name resolution, connect, send, the whole reply), in seconds.
     ``log`` is an optional callable receiving secret-free debug lines.
     """
 
@@ -417,6 +418,7 @@ class WhatsMinerClient(object):
             self._debug('update_firmware: miner ready, sending %d bytes' % size)
             handle = open(source, 'rb') if source is not None else None
             try:
+                conn.set_deadline(payload_seconds(self.timeout, size))
                 conn.send(struct.pack('<I', size))
                 while sent < size:
                     if handle is not None:
@@ -436,6 +438,7 @@ class WhatsMinerClient(object):
                 if handle is not None:
                     handle.close()
             try:
+                conn.set_deadline(self.timeout)
                 tail = conn.read_to_eof(DEFAULT_MAX_REPLY_BYTES)
             except NoReply:
                 raise OutcomeUnknown('update_firmware', self.host, self.port,
@@ -481,6 +484,7 @@ class WhatsMinerClient(object):
                 raise ProtocolError('download_logs: logfilelen %d exceeds the limit of %d bytes' % (length, max_bytes),
                                     self.host, self.port)
             digest = hashlib.sha256()
+            conn.set_deadline(payload_seconds(self.timeout, length))
             with open(part, 'wb') as handle:
                 def sink(chunk):
                     digest.update(chunk)

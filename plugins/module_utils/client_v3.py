@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import select
-import socket
 import struct
 import time
 
@@ -47,7 +46,14 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     format_endpoint,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import parse_reply, to_number
-from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import DEFAULT_MAX_REPLY_BYTES, Transport
+from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
+    DEFAULT_MAX_REPLY_BYTES,
+    Deadline,
+    Transport,
+    payload_seconds,
+    recv_some,
+    send_all,
+)
 
 DEFAULT_V3_PORT = 4433
 DEFAULT_V2_PORT = 4028
@@ -315,17 +321,28 @@ def _reason(exc):
 
 
 class _Link(object):
-    """One open TCP connection to the V3 port with its frame decoder."""
+    """One open TCP connection to the V3 port with its frame decoder.
+
+    Each exchange runs against a :class:`Deadline` set by :meth:`begin` (the client's timeout);
+    the firmware flow gives its final answer a longer one.
+    """
 
     def __init__(self, sock, host, port, timeout, max_bytes, clock):
         self.sock = sock
         self.host = host
         self.port = port
         self.timeout = timeout
+        self.deadline = Deadline(timeout)
         self.decoder = FrameDecoder(max_bytes)
         self._clock = clock
         self.last_used = clock()
         self.exchanges = 0
+
+    def begin(self, deadline=None):
+        """Start the deadline of the next exchange: a :class:`Deadline`, seconds, or the timeout."""
+        if not isinstance(deadline, Deadline):
+            deadline = Deadline(self.timeout if deadline is None else deadline)
+        self.deadline = deadline
 
     def close(self):
         if self.sock is not None:
@@ -349,26 +366,15 @@ class _Link(object):
         return not readable
 
     def send(self, data):
-        try:
-            self.sock.settimeout(self.timeout)
-            self.sock.sendall(data)
-        except socket.timeout:
-            raise MinerTimeout(self.host, self.port, self.timeout, phase='send')
-        except OSError as exc:
-            raise MinerUnreachable(self.host, self.port, 'connection lost while sending: %s' % _reason(exc), phase='send')
+        send_all(self.sock, data, self.deadline, self.timeout, self.host, self.port)
         self.last_used = self._clock()
 
     def _recv(self, timeout, command, partial):
         try:
-            self.sock.settimeout(timeout)
-            chunk = self.sock.recv(_CHUNK)
-        except socket.timeout:
-            raise MinerTimeout(self.host, self.port, timeout, phase='read',
-                               detail='%d bytes of the reply received' % partial if partial else 'nothing received')
+            chunk = recv_some(self.sock, self.deadline, timeout, self.host, self.port,
+                              '%d bytes of the reply received' % partial if partial else 'nothing received')
         except ConnectionResetError:
             chunk = b''
-        except OSError as exc:
-            raise MinerUnreachable(self.host, self.port, 'connection lost while reading: %s' % _reason(exc), phase='read')
         self.last_used = self._clock()
         if not chunk:
             if partial:
@@ -443,7 +449,7 @@ def _reply_code(reply):
 class WhatsMinerV3Client(object):
     """API V3 client for one miner. Not thread-safe; one instance per host and task.
 
-    ``timeout`` is the connect timeout and the longest silence while waiting for a reply (s).
+    ``timeout`` bounds each exchange as a whole (connect, send, the whole reply frame), in seconds.
     ``log`` is an optional callable receiving secret-free debug lines. Call :meth:`close`
     (or use the client as a context manager) when done; the connection is kept open between
     requests.
@@ -511,22 +517,28 @@ class WhatsMinerV3Client(object):
             self._link = None
             self._debug('closed the connection to %s' % format_endpoint(self.host, self.port))
 
-    def _open(self):
-        sock = self._transport.connect()
+    def _open(self, deadline=None):
+        sock = self._transport.connect(deadline)
         self.connections_opened += 1
         self._link = _Link(sock, self.host, self.port, self.timeout, self.max_reply_bytes, self._clock)
         self._debug('connected to %s (connection %d)' % (format_endpoint(self.host, self.port), self.connections_opened))
         return self._link
 
-    def _link_for_request(self):
-        """Return ``(link, reused)``; reopen when the miner closed the connection meanwhile."""
+    def _link_for_request(self, deadline):
+        """Return ``(link, reused)``; reopen when the miner closed the connection meanwhile.
+
+        ``deadline`` bounds the connect (if any) and the exchange that follows.
+        """
         link = self._link
-        if link is not None:
-            if link.usable(self.idle_reconnect_seconds):
-                return link, True
-            self._debug('the previous connection is closed or stale; reconnecting')
-            self.close()
-        return self._open(), False
+        if link is None or not link.usable(self.idle_reconnect_seconds):
+            if link is not None:
+                self._debug('the previous connection is closed or stale; reconnecting')
+                self.close()
+            link, reused = self._open(deadline), False
+        else:
+            reused = True
+        link.begin(deadline)
+        return link, reused
 
     def _record(self, cmd, kind):
         self.requests_sent.append(cmd)
@@ -539,7 +551,7 @@ class WhatsMinerV3Client(object):
         A write whose request went out but got no reply raises :class:`OutcomeUnknown`.
         """
         for attempt in (1, 2):
-            link, reused = self._link_for_request()
+            link, reused = self._link_for_request(self._transport.deadline())
             try:
                 link.send(payload)
             except MinerUnreachable:
@@ -836,6 +848,7 @@ class WhatsMinerV3Client(object):
                                     self.host, self.port)
             digest = hashlib.sha256()
             link = self._link
+            link.begin(payload_seconds(self.timeout, length))
             with open(part, 'wb') as handle:
                 def sink(chunk):
                     digest.update(chunk)
@@ -918,6 +931,7 @@ class WhatsMinerV3Client(object):
             try:
                 if handle is not None:
                     handle.seek(start)
+                link.begin(payload_seconds(self.timeout, size))
                 link.send(_FRAME_HEADER.pack(size))
                 while sent < size:
                     want = min(_FILE_CHUNK, size - sent)
@@ -938,6 +952,7 @@ class WhatsMinerV3Client(object):
                 if handle is not None:
                     handle.close()
             try:
+                link.begin(timeout)
                 raw = link.read_frame(cmd, timeout=timeout)
                 after = _decode_reply(raw, self.host, self.port)
             except NoReply:

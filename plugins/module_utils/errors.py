@@ -92,12 +92,13 @@ class MinerUnreachable(WhatsMinerError):
 
 
 class MinerTimeout(WhatsMinerError):
-    """Connect or read timeout (``phase`` is ``connect``, ``read``, ``send`` or ``wait``)."""
+    """A time limit passed (``phase`` is ``resolve``, ``connect``, ``read``, ``send`` or ``wait``)."""
 
     def __init__(self, host, port, seconds, phase='read', detail=''):
         self.seconds = seconds
         self.phase = phase
         what = {
+            'resolve': 'resolving the name of',
             'connect': 'connecting to',
             'read': 'waiting for a reply from',
             'send': 'sending to',

@@ -7,12 +7,20 @@
 One request per TCP connection: connect, send the bare JSON, read until the miner closes.
 :class:`StreamConnection` keeps the connection open for the section 5 flows (firmware upload,
 log download), where a JSON header is followed by raw payload bytes on the same connection.
+
+Every operation runs against a :class:`Deadline`: name resolution, connect, every send and
+every read take at most what is left of it, so a peer that drips one byte at a time cannot
+stretch a request past its bound. ``timeout`` is that bound for one request; the API V3 link
+(client_v3) uses the same primitives (:func:`send_all`, :func:`recv_some`, :func:`open_connection`).
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
 import socket
+import threading
+import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
@@ -26,6 +34,13 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 65536
+# Slowest payload rate a firmware upload or log download may run at before its deadline passes.
+MIN_PAYLOAD_BYTES_PER_SECOND = 16 * 1024
+
+
+def payload_seconds(timeout, size):
+    """The deadline for moving ``size`` payload bytes: the request timeout plus size at the slowest rate."""
+    return float(timeout) + float(size) / MIN_PAYLOAD_BYTES_PER_SECOND
 
 
 def _reason(exc):
@@ -43,6 +58,137 @@ def _reason(exc):
     if getattr(exc, 'strerror', None):
         return exc.strerror
     return exc.__class__.__name__
+
+
+class Deadline(object):
+    """An overall time limit shared by every step of one network operation (monotonic clock)."""
+
+    def __init__(self, seconds, clock=time.monotonic):
+        self.seconds = float(seconds)
+        self._clock = clock
+        self.end = clock() + self.seconds
+
+    def remaining(self):
+        return self.end - self._clock()
+
+    def expired(self):
+        return self.remaining() <= 0
+
+    def step(self, silence, host, port, phase, detail=''):
+        """The socket timeout for the next step: at most ``silence`` and what is left of the deadline."""
+        left = self.remaining()
+        if left <= 0:
+            raise self.exceeded(host, port, phase, detail)
+        return min(float(silence), left) if silence else left
+
+    def exceeded(self, host, port, phase, detail=''):
+        text = 'overall deadline'
+        return MinerTimeout(host, port, self.seconds, phase=phase, detail='%s; %s' % (detail, text) if detail else text)
+
+
+def _is_address(host):
+    try:
+        ipaddress.ip_address(str(host).split('%', 1)[0])
+    except ValueError:
+        return False
+    return True
+
+
+def resolve(host, port, deadline):
+    """getaddrinfo bounded by ``deadline`` (the C resolver has no timeout of its own).
+
+    Literal addresses need no lookup; a name is resolved in a daemon thread that is abandoned
+    when the deadline passes.
+    """
+    if _is_address(host):
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+    outcome = {}
+
+    def lookup():
+        try:
+            outcome['addresses'] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except (OSError, UnicodeError) as exc:
+            outcome['error'] = exc
+
+    worker = threading.Thread(target=lookup, name='whatsminer-resolve', daemon=True)
+    worker.start()
+    worker.join(max(0.0, deadline.remaining()))
+    if worker.is_alive():
+        raise deadline.exceeded(host, port, 'resolve')
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['addresses']
+
+
+_new_socket = socket.socket  # replaced by tests that fake connect errors
+
+
+def open_connection(host, port, deadline, connect_timeout=None):
+    """Resolve and connect within ``deadline``; map errors to MinerUnreachable/MinerTimeout."""
+    try:
+        addresses = resolve(host, port, deadline)
+    except (OSError, UnicodeError) as exc:
+        raise MinerUnreachable(host, port, _reason(exc))
+    error = None
+    for family, kind, proto, dummy, address in addresses:
+        sock = _new_socket(family, kind, proto)
+        try:
+            sock.settimeout(deadline.step(connect_timeout, host, port, 'connect'))
+            sock.connect(address)
+        except socket.timeout:
+            sock.close()
+            seconds = connect_timeout if connect_timeout and not deadline.expired() else deadline.seconds
+            raise MinerTimeout(host, port, seconds, phase='connect')
+        except MinerTimeout:
+            sock.close()
+            raise
+        except OSError as exc:
+            sock.close()
+            error = exc
+            continue
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        return sock
+    raise MinerUnreachable(host, port, _reason(error) if error is not None else 'no address found')
+
+
+def _silence_timeout(deadline, silence, host, port, phase, detail):
+    """The MinerTimeout for a socket timeout: the deadline's if it is spent, else the silence's."""
+    if deadline.expired():
+        return deadline.exceeded(host, port, phase, detail)
+    return MinerTimeout(host, port, silence, phase=phase, detail=detail)
+
+
+def send_all(sock, data, deadline, silence, host, port, detail=''):
+    """Send all of ``data`` before ``deadline`` (each send waits at most ``silence``)."""
+    view = memoryview(data)
+    while view:
+        try:
+            sock.settimeout(deadline.step(silence, host, port, 'send', detail))
+            sent = sock.send(view)
+        except socket.timeout:
+            raise _silence_timeout(deadline, silence, host, port, 'send', detail)
+        except OSError as exc:
+            raise MinerUnreachable(host, port, 'connection lost while sending: %s' % _reason(exc), phase='send')
+        view = view[sent:]
+
+
+def recv_some(sock, deadline, silence, host, port, detail=''):
+    """One recv before ``deadline`` (waiting at most ``silence``); b'' at EOF.
+
+    A reset raises ConnectionResetError for the caller to interpret.
+    """
+    try:
+        sock.settimeout(deadline.step(silence, host, port, 'read', detail))
+        return sock.recv(_CHUNK)
+    except socket.timeout:
+        raise _silence_timeout(deadline, silence, host, port, 'read', detail)
+    except ConnectionResetError:
+        raise
+    except OSError as exc:
+        raise MinerUnreachable(host, port, 'connection lost while reading: %s' % _reason(exc), phase='read')
 
 
 class JsonEndScanner(object):
@@ -103,8 +249,9 @@ class JsonEndScanner(object):
 class Transport(object):
     """Connection factory for one miner endpoint.
 
-    ``timeout`` is the read timeout (longest silence while waiting for bytes);
-    ``connect_timeout`` defaults to ``timeout``.
+    ``timeout`` bounds one whole request: name resolution, connect, sending and the last byte
+    of the reply (a :class:`Deadline` per request). ``connect_timeout`` (default ``timeout``)
+    bounds the connect step alone.
     """
 
     def __init__(self, host, port=DEFAULT_PORT, timeout=DEFAULT_TIMEOUT, connect_timeout=None,
@@ -120,20 +267,13 @@ class Transport(object):
         if self._log is not None:
             self._log(line)
 
-    def connect(self):
-        """Open a TCP connection (IPv4, IPv6 or host name); map errors to MinerUnreachable/MinerTimeout."""
-        try:
-            sock = socket.create_connection((self.host, self.port), timeout=self.connect_timeout)
-        except socket.timeout:
-            raise MinerTimeout(self.host, self.port, self.connect_timeout, phase='connect')
-        except (OSError, UnicodeError) as exc:
-            raise MinerUnreachable(self.host, self.port, _reason(exc))
-        sock.settimeout(self.timeout)
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except (OSError, AttributeError):
-            pass
-        return sock
+    def deadline(self, seconds=None):
+        """A new :class:`Deadline` of ``seconds`` (default: the request timeout)."""
+        return Deadline(self.timeout if seconds is None else seconds)
+
+    def connect(self, deadline=None):
+        """Open a TCP connection (IPv4, IPv6 or host name) within ``deadline`` (default: a new one)."""
+        return open_connection(self.host, self.port, deadline or self.deadline(), self.connect_timeout)
 
     def request(self, payload, command=None):
         """Send ``payload`` (bytes) on a new connection, read until the miner closes, return the reply bytes.
@@ -149,18 +289,23 @@ class Transport(object):
         finally:
             conn.close()
 
-    def open_stream(self, command=None):
-        """Return a connected :class:`StreamConnection` for a section 5 flow."""
-        sock = self.connect()
+    def open_stream(self, command=None, deadline=None):
+        """Return a connected :class:`StreamConnection`; ``deadline`` (default: one request's) bounds it all.
+
+        Section 5 flows move to a longer deadline for their payload with :meth:`StreamConnection.set_deadline`.
+        """
+        deadline = deadline or self.deadline()
+        sock = self.connect(deadline)
         self._debug('connected to %s:%s%s' % (self.host, self.port, ' for %s' % command if command else ''))
-        return StreamConnection(sock, self, command)
+        return StreamConnection(sock, self, command, deadline)
 
 
 class StreamConnection(object):
     """One open connection: send, read a JSON header, read/write payload."""
 
-    def __init__(self, sock, transport, command=None):
+    def __init__(self, sock, transport, command=None, deadline=None):
         self._sock = sock
+        self.deadline = deadline or transport.deadline()
         self.transport = transport
         self.host = transport.host
         self.port = transport.port
@@ -182,33 +327,25 @@ class StreamConnection(object):
             finally:
                 self._sock = None
 
-    def settimeout(self, seconds):
-        self._sock.settimeout(seconds)
+    def set_deadline(self, seconds):
+        """Give the rest of this flow (a payload, the final answer) a deadline of its own."""
+        self.deadline = Deadline(seconds)
 
     def send(self, data):
         """Send all of ``data``; errors become MinerTimeout(phase='send') / MinerUnreachable(phase='send')."""
-        try:
-            self._sock.sendall(data)
-        except socket.timeout:
-            raise MinerTimeout(self.host, self.port, self.transport.timeout, phase='send',
-                               detail='%d bytes sent before' % self.bytes_sent)
-        except OSError as exc:
-            raise MinerUnreachable(self.host, self.port, 'connection lost while sending: %s' % _reason(exc), phase='send')
+        send_all(self._sock, data, self.deadline, self.transport.timeout, self.host, self.port,
+                 '%d bytes sent before' % self.bytes_sent if self.bytes_sent else '')
         self.bytes_sent += len(data)
 
     def _recv(self, received_so_far):
         """One recv; returns b'' at EOF (a reset counts as EOF once bytes were received)."""
         try:
-            chunk = self._sock.recv(_CHUNK)
-        except socket.timeout:
             detail = '%d bytes received' % received_so_far if received_so_far else 'nothing received'
-            raise MinerTimeout(self.host, self.port, self.transport.timeout, phase='read', detail=detail)
+            chunk = recv_some(self._sock, self.deadline, self.transport.timeout, self.host, self.port, detail)
         except ConnectionResetError:
             if received_so_far:
                 return b''
             raise NoReply(self.host, self.port, self.command)
-        except OSError as exc:
-            raise MinerUnreachable(self.host, self.port, 'connection lost while reading: %s' % _reason(exc), phase='read')
         self.bytes_received += len(chunk)
         return chunk
 

@@ -15,6 +15,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     NoReply,
     ProtocolError,
 )
+from ansible_collections.minerops.whatsminer.plugins.module_utils import transport as transport_module
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import JsonEndScanner, Transport
 
 REQ = b'{"cmd":"summary"}'
@@ -72,11 +73,34 @@ def test_connection_refused(closed_port):
     assert info.value.host == '127.0.0.1' and info.value.port == closed_port
 
 
+class _FailingSocket(object):
+    """A socket whose connect raises ``error`` (no packet leaves the machine)."""
+
+    error = None
+
+    def __init__(self, *args):
+        pass
+
+    def settimeout(self, seconds):
+        self.timeout = seconds
+
+    def connect(self, address):
+        raise self.error
+
+    def close(self):
+        pass
+
+
+def _fail_connect(monkeypatch, error):
+    failing = type('Failing', (_FailingSocket,), {'error': error})
+    monkeypatch.setattr(transport_module, '_new_socket', failing)
+
+
 def test_dns_failure(monkeypatch):
     # No real DNS query: the resolver failure is simulated.
-    def fake_create_connection(address, timeout=None):
+    def fake_getaddrinfo(*args, **kwargs):
         raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
-    monkeypatch.setattr(socket, 'create_connection', fake_create_connection)
+    monkeypatch.setattr(socket, 'getaddrinfo', fake_getaddrinfo)
     with pytest.raises(MinerUnreachable) as info:
         Transport('no-such-host.invalid', 4028, timeout=2).request(REQ)
     assert 'no-such-host.invalid:4028' in str(info.value) and 'name resolution' in str(info.value)
@@ -85,12 +109,10 @@ def test_dns_failure(monkeypatch):
 def test_no_route(monkeypatch):
     import errno
 
-    def fake_create_connection(address, timeout=None):
-        raise OSError(errno.EHOSTUNREACH, 'No route to host')
-    monkeypatch.setattr(socket, 'create_connection', fake_create_connection)
+    _fail_connect(monkeypatch, OSError(errno.EHOSTUNREACH, 'No route to host'))
     with pytest.raises(MinerUnreachable) as info:
-        Transport('10.0.0.1', 4028, timeout=2).request(REQ)
-    assert 'no route to host' in str(info.value) and '10.0.0.1:4028' in str(info.value)
+        Transport('127.0.0.9', 4028, timeout=2).request(REQ)
+    assert 'no route to host' in str(info.value) and '127.0.0.9:4028' in str(info.value)
 
 
 def test_ipv6_endpoint_format():
@@ -99,9 +121,7 @@ def test_ipv6_endpoint_format():
 
 
 def test_connect_timeout(monkeypatch):
-    def fake_create_connection(address, timeout=None):
-        raise socket.timeout('timed out')
-    monkeypatch.setattr(socket, 'create_connection', fake_create_connection)
+    _fail_connect(monkeypatch, socket.timeout('timed out'))
     with pytest.raises(MinerTimeout) as info:
         Transport('127.0.0.1', 4028, timeout=3).request(REQ)
     assert info.value.phase == 'connect'
@@ -261,3 +281,74 @@ def test_upload_on_same_connection(server):
         assert conn.bytes_sent == len(REQ) + 10
     time.sleep(0.2)
     assert server.requests[-1] == b'\x06\x00\x00\x00abcdef'
+
+
+def drip(step=0.05, byte=b' '):
+    """A peer that answers with one byte every ``step`` seconds, for ever (until the client leaves)."""
+    def handler(conn, server):
+        server.requests.append(conn.read_request())
+        try:
+            while True:
+                conn.send(byte)
+                time.sleep(step)
+        except OSError:
+            pass
+    return handler
+
+
+def test_dripping_reply_ends_at_the_overall_deadline(server):
+    # Each byte comes well within the timeout: only an overall deadline ends the request.
+    server.add(drip(0.05))
+    start = time.monotonic()
+    with pytest.raises(MinerTimeout) as info:
+        Transport(server.host, server.port, timeout=0.6).request(REQ)
+    elapsed = time.monotonic() - start
+    assert elapsed < 0.6 + 0.3, elapsed
+    assert info.value.phase == 'read' and 'overall deadline' in str(info.value)
+
+
+def test_dripping_stream_header_ends_at_the_deadline(server):
+    server.add(drip(0.05, b'['))
+    conn = Transport(server.host, server.port, timeout=0.5).open_stream('download_logs')
+    start = time.monotonic()
+    try:
+        conn.send(REQ)
+        with pytest.raises((MinerTimeout, ProtocolError)):
+            conn.read_header(max_bytes=10 ** 6)
+    finally:
+        conn.close()
+    assert time.monotonic() - start < 0.8
+
+
+def test_name_resolution_is_bounded(monkeypatch):
+    def slow_getaddrinfo(*args, **kwargs):
+        time.sleep(3)
+        raise socket.gaierror(socket.EAI_AGAIN, 'Temporary failure in name resolution')
+    monkeypatch.setattr(socket, 'getaddrinfo', slow_getaddrinfo)
+    start = time.monotonic()
+    with pytest.raises(MinerTimeout) as info:
+        Transport('slow-dns.example', 4028, timeout=0.4).request(REQ)
+    assert time.monotonic() - start < 1.0
+    assert info.value.phase == 'resolve' and 'resolving the name of slow-dns.example:4028' in str(info.value)
+
+
+def test_literal_address_needs_no_lookup(monkeypatch, server, h):
+    def no_dns(host, *args, **kwargs):
+        raise AssertionError('DNS asked for %s' % host)
+    original = socket.getaddrinfo
+    monkeypatch.setattr(socket, 'getaddrinfo', lambda host, *a, **k: original(host, *a, **k) if a[2:] and a[-1] & socket.AI_NUMERICHOST else no_dns(host))
+    server.add(h.reply(b'{"ok":1}'))
+    assert Transport(server.host, server.port, timeout=2).request(REQ) == b'{"ok":1}'
+
+
+def test_deadline_step():
+    now = [100.0]
+    deadline = transport_module.Deadline(2, clock=lambda: now[0])
+    assert deadline.step(5, 'h', 1, 'read') == 2
+    now[0] = 101.5
+    assert deadline.step(5, 'h', 1, 'read') == pytest.approx(0.5)
+    assert deadline.step(0.2, 'h', 1, 'read') == 0.2
+    now[0] = 102.0
+    with pytest.raises(MinerTimeout) as info:
+        deadline.step(5, 'h', 1, 'send')
+    assert info.value.phase == 'send' and info.value.seconds == 2
