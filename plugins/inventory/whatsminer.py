@@ -137,6 +137,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
@@ -236,23 +237,47 @@ def probe(address, port, timeout, client_factory=None, v3_port=None):
     )
 
 
-def scan(addresses, port, timeout, concurrency, client_factory=None, v3_port=None):
-    """Probe every address concurrently; return the miners found, in address order."""
+def _probe_or_skip(address, port, timeout, client_factory, v3_port):
+    """``(miner or None, None)``, or ``(None, reason)`` for a device whose answers broke the probe."""
+    try:
+        return probe(address, port, timeout, client_factory, v3_port), None
+    except Exception as exc:  # pylint: disable=broad-except
+        # A broken or hostile device must not take the real miners of the scan down with it.
+        return None, '%s: %s' % (address, exc) if address in str(exc) else '%s:%s: %s' % (address, port, exc)
+
+
+def scan(addresses, port, timeout, concurrency, client_factory=None, v3_port=None, skipped=None):
+    """Probe every address concurrently; return the miners found, in address order.
+
+    Devices whose answers could not be read are left out; ``skipped`` (a list) receives why.
+    Every request is bounded by ``timeout`` as a whole, so one slow device cannot stall the scan.
+    """
     if not addresses:
         return []
     workers = max(1, min(int(concurrency), len(addresses)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-scan') as pool:
-        found = pool.map(lambda a: probe(str(a), port, timeout, client_factory, v3_port), addresses)
-        return [miner for miner in found if miner]
+        found = list(pool.map(lambda a: _probe_or_skip(str(a), port, timeout, client_factory, v3_port), addresses))
+    if skipped is not None:
+        skipped.extend(reason for dummy, reason in found if reason)
+    return [miner for miner, dummy in found if miner]
+
+
+# A host name taken from what a miner says must be a plain DNS-style label sequence: anything else
+# (spaces, quotes, braces of a template) is refused and the miner is named by its address instead.
+_SAFE_NAME_RE = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,126}[A-Za-z0-9])?$')
 
 
 def host_name(miner, source):
+    """The inventory host name from ``source``, or None when the miner sent nothing usable (then: its address)."""
     if source == 'address':
         return miner['address']
     value = miner.get(source)
-    if source == 'mac' and value:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    if source == 'mac':
         value = value.lower().replace(':', '-')
-    return str(value).strip() if value else None
+    return value if _SAFE_NAME_RE.match(value) else None
 
 
 HOST_VARS = (
@@ -313,11 +338,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             raise AnsibleParserError('timeout must be above 0 and concurrency at least 1')
         self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
         v3_port = self.get_option('v3_port') if self.get_option('detect_api') else None
-        return scan(addresses, int(self.get_option('port')), timeout, int(concurrency), v3_port=v3_port)
+        skipped = []
+        miners = scan(addresses, int(self.get_option('port')), timeout, int(concurrency), v3_port=v3_port, skipped=skipped)
+        for reason in skipped:
+            self.display.warning('whatsminer inventory: skipped a device whose answers could not be read: %s' % reason)
+        return miners
 
     def _names(self, miners):
         source = self.get_option('hostname_from')
         names = [host_name(miner, source) for miner in miners]
+        for name, miner in zip(names, miners):
+            if name is None and miner.get(source):
+                self.display.warning('whatsminer inventory: the miner at %s reports a %s that is not a valid host name; '
+                                     'it is named by its address' % (miner['address'], source))
         counts = {}
         for name in names:
             counts[name] = counts.get(name, 0) + 1
@@ -339,7 +372,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             self.inventory.set_variable(host, 'ansible_host', miner['address'])
             self.inventory.set_variable(host, 'whatsminer_port', miner['port'])
             for variable, key in HOST_VARS:
-                self.inventory.set_variable(host, variable, miner.get(key))
+                # What a miner sends is data, never a template: marked unsafe on every ansible-core.
+                self.inventory.set_variable(host, variable, wrap_var(miner.get(key)))
             if password:
                 self.inventory.set_variable(host, 'whatsminer_password', password)
             if miner.get('model'):

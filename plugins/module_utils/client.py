@@ -114,6 +114,8 @@ class WhatsMinerClient(object):
         self._session = None
         self.requests_sent = []
         self.tokens_fetched = 0
+        # Write requests that left whole; a write that failed before (token, connect) never reached the miner.
+        self.writes_sent = 0
         # Injectable for tests.
         self._sleep = time.sleep
         self._clock = time.monotonic
@@ -151,6 +153,8 @@ class WhatsMinerClient(object):
         try:
             self._record(name, encrypted)
             conn.send(payload)
+            if encrypted:
+                self.writes_sent += 1
             raw = conn.read_to_eof(self._transport.max_reply_bytes)
         finally:
             conn.close()
@@ -370,6 +374,7 @@ class WhatsMinerClient(object):
             try:
                 self._record(cmd, True)
                 conn.send(payload)
+                self.writes_sent += 1
                 header = conn.read_header()
                 reply = self._decode(header, cmd, session)
             except BaseException:

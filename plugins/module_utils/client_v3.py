@@ -426,6 +426,8 @@ class _Link(object):
 def _decode_reply(raw, host=None, port=None):
     try:
         reply = json.loads(raw.decode('utf-8'))
+    except RecursionError:
+        raise ProtocolError('reply nests too deeply', host, port, raw=raw[:120])
     except (ValueError, UnicodeDecodeError):
         try:
             reply = parse_reply(raw)
@@ -434,6 +436,14 @@ def _decode_reply(raw, host=None, port=None):
     if not isinstance(reply, dict) or 'code' not in reply:
         raise ProtocolError('reply is not an API V3 envelope (no "code")', host, port, raw=raw)
     return reply
+
+
+def _json_type(value):
+    """The JSON name of a decoded value's type (for messages about replies of the wrong shape)."""
+    for kind, name in ((bool, 'boolean'), (str, 'string'), ((int, float), 'number'), (list, 'array'), (dict, 'object')):
+        if isinstance(value, kind):
+            return name
+    return 'null'
 
 
 def _reply_code(reply):
@@ -474,6 +484,8 @@ class WhatsMinerV3Client(object):
         self.requests_sent = []
         self.salts_fetched = 0
         self.connections_opened = 0
+        # Write requests that left whole; a write that failed before (salt, connect) never reached the miner.
+        self.writes_sent = 0
         self.idle_reconnect_seconds = IDLE_RECONNECT_SECONDS
         # Injectable for tests.
         self._time = time.time
@@ -565,6 +577,8 @@ class WhatsMinerV3Client(object):
                 self.close()
                 raise
             self._record(cmd, kind)
+            if write:
+                self.writes_sent += 1
             try:
                 raw = link.read_frame(cmd)
             except NoReply:
@@ -620,9 +634,13 @@ class WhatsMinerV3Client(object):
         """Send a read command (``get.*``, no token); return the decoded ``msg``.
 
         Raises :class:`V3ApiError` subclasses for error codes, MinerUnreachable, MinerTimeout,
-        NoReply, ProtocolError.
+        NoReply, ProtocolError (also when ``msg`` is not the JSON object every V3 read answers with).
         """
-        return self.get_reply(cmd, param).get('msg')
+        msg = self.get_reply(cmd, param).get('msg')
+        if not isinstance(msg, dict):
+            raise ProtocolError('%s: the reply\'s msg is %s, not the JSON object API V3 reads answer with'
+                                % (cmd, 'missing' if msg is None else 'a JSON %s' % _json_type(msg)), self.host, self.port)
+        return msg
 
     def read_settings(self):
         """Read ``get.miner.setting``, ``get.fan.setting``, ``get.system.setting`` and ``get.device.info``

@@ -157,21 +157,30 @@ class TaskContext:
 
     def write(self, command, **params):
         """Send a write command; refuse in check mode (a bug guard, the caller must not ask)."""
-        if self.check_mode:
-            raise AssertionError('write %s attempted in check mode' % command)
-        self.require_password('send %s' % command)
-        self.commands_sent.append(command)
-        reply = self.client.write(command, **params)
-        self.writes_applied += 1
-        return reply
+        return self._send_write(command, False, params)
 
     def write_restarting(self, command, **params):
         """Send a command after which the miner restarts; no reply raises OutcomeUnknown."""
+        return self._send_write(command, True, params)
+
+    def _send_write(self, command, restarting, params):
+        """Send one write; ``command`` counts as sent once its request left whole (or the client cannot tell).
+
+        A failure before that (the token or salt could not be had, the miner refused the connection)
+        sent nothing, so it neither appears in ``commands`` nor makes the task ``changed``.
+        """
         if self.check_mode:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
+        client = self.client
+        sent_before = getattr(client, 'writes_sent', None)
+        try:
+            reply = client.write(command, restarting=restarting, **params) if restarting else client.write(command, **params)
+        except WhatsMinerError:
+            if sent_before is None or getattr(client, 'writes_sent', None) != sent_before:
+                self.commands_sent.append(command)
+            raise
         self.commands_sent.append(command)
-        reply = self.client.write(command, restarting=True, **params)
         self.writes_applied += 1
         return reply
 

@@ -74,6 +74,10 @@ class V3Miner:
         self.requests_sent = client.requests_sent
         self._snapshot = None
 
+    @property
+    def writes_sent(self):
+        return self.v3.writes_sent
+
     @contextlib.contextmanager
     def snapshot(self):
         """Within the block, each V3 read is sent once and its answer reused (one facts gathering)."""
