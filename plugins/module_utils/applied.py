@@ -31,6 +31,7 @@ import hmac
 import json
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
 
 RECORD_PREFIX = 'mo1'
 RECORD_SLOTS = tuple('msg%d' % n for n in range(10))
@@ -103,14 +104,19 @@ class AppliedRecord:
         self.read_back = reader() if reader else {}
         if self.slot:
             ctx.require_password('read the applied-settings record')
-            text = read_customer_messages(ctx.client).get(self.slot, '')
-            self.entries = parse_record(text)
-            if self.entries is None:
-                self.foreign = bool(text)
-                self.entries = {}
+            self.entries = self._read()
+
+    def _read(self):
+        """The record's entries as the miner holds them now ({} for an empty slot)."""
+        text = read_customer_messages(self.ctx.client).get(self.slot, '')
+        entries = parse_record(text)
+        if entries is None:
+            self.foreign = bool(text)
             if self.foreign:
                 raise ModuleFailure('record_slot %s holds a customer message that is not an applied-settings record; '
                                     'choose a free slot or clear it' % self.slot)
+            entries = {}
+        return entries
 
     def _fingerprint(self, setting, value, secret):
         return fingerprint(value, self.ctx.params.get('password') if secret else None)
@@ -132,15 +138,33 @@ class AppliedRecord:
         return sorted(send)
 
     def save(self, applied, secret=()):
-        """Record the settings just applied (only when a slot is configured and something changed)."""
+        """Record the settings just applied (only when a slot is configured and something changed).
+
+        Another run may have written the record since this task read it: the record is read
+        again just before writing and only this task's own entries are merged into it, so no
+        run writes back a stale copy of another's. A change seen meanwhile, or right after the
+        write, is reported as a warning (two runs applying the same setting at once cannot both
+        be right; ``reapply: true`` settles it).
+        """
         if not self.slot or not applied:
             return
-        entries = dict(self.entries)
-        for name, value in applied.items():
-            entries[RECORD_KEYS[name]] = self._fingerprint(name, value, name in secret)
-        if entries != self.entries:
+        ours = {RECORD_KEYS[name]: self._fingerprint(name, value, name in secret) for name, value in applied.items()}
+        fresh = self._read()
+        if fresh != self.entries:
+            self.ctx.warn('the applied-settings record in %s changed while this task ran (another run on this miner?); '
+                          'only this task\'s settings were merged into it' % self.slot)
+        entries = dict(fresh, **ours)
+        if entries != fresh:
             self.ctx.write('set_customer_msg', key=self.slot, val=format_record(entries))
-            self.entries = entries
+            try:
+                now = self._read()
+            except (WhatsMinerError, ModuleFailure) as exc:
+                self.ctx.warn('the applied-settings record in %s was written but could not be read back: %s' % (self.slot, exc))
+                now = entries
+            if now != entries:
+                self.ctx.warn('the applied-settings record in %s was changed by someone else right after this task wrote it; '
+                              'run again (or with reapply: true) to be sure the record matches the miner' % self.slot)
+        self.entries = entries
 
 
 def converge_unreadable(ctx, wanted, send, secret=(), result=None):
