@@ -216,8 +216,11 @@ def probe(address, port, timeout, client_factory=None, v3_port=None):
     network = view.get('network') or {}
     api = 'v2'
     if v3_port:
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import probe_v3
-        api = 'v3' if probe_v3(address, v3_port, timeout) is not None else 'v2'
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import V3PortBusy, probe_v3
+        try:
+            api = 'v3' if probe_v3(address, v3_port, timeout) is not None else 'v2'
+        except V3PortBusy:
+            api = 'v3'  # it listens on the V3 port, its client slots are just full right now
     return dict(
         api=api,
         v3_port=v3_port if api == 'v3' else None,

@@ -1035,19 +1035,43 @@ def _clear_param(cmd, param):
 # Detection (section 6.1)
 # ---------------------------------------------------------------------------
 
-def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None):
+V3_MAX_CLIENTS = 10
+_BUSY_RETRY_SECONDS = 0.5
+
+
+class V3PortBusy(MinerUnreachable):
+    """The V3 port accepted the connection and closed it without answering: its client slots are full."""
+
+    def __init__(self, host, port):
+        super(V3PortBusy, self).__init__(
+            host, port, 'the API V3 port accepted the connection and closed it without answering: its %d client '
+            'connections are probably all in use (another tool or run); try again later, or set api: v3 to '
+            'wait for it, or api: v2 for the reduced V2 API' % V3_MAX_CLIENTS)
+
+
+
+def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None, sleep=time.sleep):
     """``get.device.info system`` on the V3 port; return the API version text ("3.0.2", or "" if not given).
 
-    Returns None when nothing V3 answers (refused, timeout, not a V3 frame, code != 0).
+    Returns None when nothing V3 answers (refused, timeout, not a V3 frame, code != 0). Raises
+    :class:`V3PortBusy` when the port accepts connections but closes them unanswered twice
+    (half a second apart): a V3 miner whose client slots are full, never a V2 miner.
     """
-    client = WhatsMinerV3Client(host, port, timeout=timeout, log=log)
-    try:
-        msg = client.get('get.device.info', 'system')
-    except (WhatsMinerError, OSError):
-        return None
-    finally:
-        client.close()
-    system = msg.get('system') if isinstance(msg, dict) else None
+    for attempt in (1, 2):
+        client = WhatsMinerV3Client(host, port, timeout=timeout, log=log)
+        try:
+            msg = client.get('get.device.info', 'system')
+        except NoReply:
+            if attempt == 2:
+                raise V3PortBusy(host, port)
+            sleep(_BUSY_RETRY_SECONDS)
+            continue
+        except (WhatsMinerError, OSError):
+            return None
+        finally:
+            client.close()
+        break
+    system = msg.get('system')
     api = system.get('api') if isinstance(system, dict) else None
     if api is None:
         return ''

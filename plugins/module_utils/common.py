@@ -26,6 +26,8 @@ DEFAULT_TIMEOUT = 10.0
 V3_ACCOUNTS = ['super', 'user1', 'user2', 'user3']
 # How long to wait for the API V3 port when telling V3 from V2 miners (api=auto).
 DETECT_TIMEOUT = 2.0
+# Host fact remembering the API that api=auto found, so one probe serves the whole play.
+DETECTED_API_FACT = 'whatsminer_detected_api'
 
 CONNECTION_ARGUMENT_SPEC = dict(
     host=dict(type='str'),
@@ -88,6 +90,9 @@ class TaskContext:
         self._client_factory = client_factory
         self._client = None
         self._api = None
+        # Set when this task detected the API (api: auto); the action plugin keeps it as a host fact
+        # so later tasks of the play skip the probe. 'auto' asks them to detect again (new firmware).
+        self.detected_api = None
 
     @property
     def host(self):
@@ -146,6 +151,7 @@ class TaskContext:
                 found = probe_v3(host or self.params['host'], self.params.get('v3_port') or DEFAULT_V3_PORT,
                                  min(DETECT_TIMEOUT, self.params['timeout']))
                 wanted = 'v3' if found is not None else 'v2'
+                self.detected_api = wanted
             self._api = wanted
         return self._api
 
@@ -244,6 +250,8 @@ def execute(handler, ctx):
             result['changed'] = True
     result.setdefault('changed', False)
     result['commands'] = list(ctx.commands_sent)
+    if ctx.detected_api:
+        result.setdefault('ansible_facts', {})[DETECTED_API_FACT] = ctx.detected_api
     if ctx.warnings:
         result['warnings'] = list(result.get('warnings', [])) + ctx.warnings
     return result

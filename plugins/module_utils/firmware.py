@@ -54,6 +54,7 @@ def ensure_firmware(ctx):
         return result
 
     ctx.commands_sent.append('update_firmware')
+    ctx.detected_api = 'auto'  # new firmware may speak another API: later tasks detect it again
     outcome_unknown = False
     try:
         ctx.client.upload_firmware(path)

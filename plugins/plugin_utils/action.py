@@ -26,6 +26,7 @@ from ansible.plugins.action import ActionBase
 # at this point is inherited by the workers instead of being imported again (about 0.1 s each).
 from ansible_collections.minerops.whatsminer.plugins.module_utils import client, client_v3, v3_adapter, validation  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
+    DETECTED_API_FACT,
     HOST_VARIABLES,
     ModuleFailure,
     TaskContext,
@@ -83,7 +84,11 @@ class WhatsMinerActionModule(ActionBase):
         for option, variable in HOST_VARIABLES.items():
             if option in spec and args.get(option) is None and task_vars.get(variable) is not None:
                 value = self._templar.template(task_vars[variable])
-                args[option] = str(value) if option == 'password' else value
+                # Vaulted values arrive as vault objects, which the argument spec does not take as str.
+                args[option] = str(value) if spec[option].get('type', 'str') == 'str' else value
+        detected = (task_vars.get('ansible_facts') or {}).get(DETECTED_API_FACT)
+        if 'api' in spec and args.get('api') in (None, 'auto') and detected in ('v2', 'v3'):
+            args['api'] = detected  # detected by an earlier task of this play
         return args
 
     def _resolve_controller_path(self, path):
