@@ -132,6 +132,7 @@ cache_timeout: 600
 '''
 
 import ipaddress
+import math
 import re
 from concurrent.futures import ThreadPoolExecutor
 
@@ -145,6 +146,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT
 
 SCAN_SECTIONS = ('version', 'status', 'summary', 'miner_info')
 _RANGE_RE = re.compile(r'^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$')
@@ -337,8 +339,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      'narrow the networks or raise max_addresses' % (len(addresses), limit))
         timeout = float(self.get_option('timeout'))
         concurrency = self.get_option('concurrency')
-        if timeout <= 0 or concurrency < 1:
-            raise AnsibleParserError('timeout must be above 0 and concurrency at least 1')
+        if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT or concurrency < 1:
+            raise AnsibleParserError('timeout must be a number of seconds above 0 and at most %d, and concurrency at least 1'
+                                     % MAX_TIMEOUT)
         self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
         v3_port = self.get_option('v3_port') if self.get_option('detect_api') else None
         skipped = []

@@ -121,10 +121,9 @@ class TaskContext:
             raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
         if not 1 <= options['port'] <= 65535:
             raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
-        if not options['timeout'] > 0:
-            raise ModuleFailure('timeout must be a positive number of seconds, got %s' % options['timeout'])
         host = options.pop('host')
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_hostname, check_seconds
+        check_seconds('timeout', options['timeout'], 0.001, MAX_TIMEOUT)
         check_hostname('host', host)
         if self._client_factory is not None:
             return self._client_factory(host, **options)
@@ -230,6 +229,8 @@ def _name_the_miner(ctx, msg):
 def execute(handler, ctx):
     """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
     try:
+        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_time_options
+        check_time_options(ctx.params)
         result = handler(ctx)
     except OutcomeUnknown as exc:
         # The write may have happened: never report it as unchanged.

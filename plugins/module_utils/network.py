@@ -42,9 +42,13 @@ def validate_network(params):
             raise ModuleFailure('address, netmask, gateway and dns need proto=static')
         return wanted
     wanted['proto'] = proto
+    if params.get('dhcp_address') and proto != 'dhcp':
+        raise ModuleFailure('dhcp_address is the address expected from DHCP; it only applies to proto=dhcp')
     if proto == 'dhcp':
         if any(params.get(name) for name in ('address', 'netmask', 'gateway', 'dns')):
             raise ModuleFailure('address, netmask, gateway and dns are set by DHCP; they only apply to proto=static')
+        if params.get('dhcp_address'):
+            _ipv4('dhcp_address', params['dhcp_address'])
         return wanted
     missing = [name for name in ('address', 'netmask', 'gateway') if not params.get(name)]
     if missing:
@@ -72,9 +76,9 @@ def validate_network(params):
 
 
 def read_network(client):
-    info = normalize_miner_info(client.read('get_miner_info', info=NETWORK_FIELDS))
+    info = normalize_miner_info(client.read('get_miner_info', info=NETWORK_FIELDS + ',mac'))
     return dict(proto=(info.get('proto') or '').lower() or None, ip=info.get('ip'), netmask=info.get('netmask'),
-                gateway=info.get('gateway'), dns=info.get('dns') or [], hostname=info.get('hostname'))
+                gateway=info.get('gateway'), dns=info.get('dns') or [], hostname=info.get('hostname'), mac=info.get('mac'))
 
 
 def ensure_network(ctx):
@@ -89,7 +93,12 @@ def ensure_network(ctx):
     before = {name: current.get(name) for name in compared}
     after = {name: wanted[name] for name in compared}
     address_moves = wanted.get('proto') == 'static' and wanted['ip'] != current.get('ip')
-    result = dict(address=wanted['ip'] if address_moves else ctx.host, moved=False, pending_restart=False)
+    # Static -> DHCP: the new address is only known when the operator declares it (a DHCP reservation).
+    to_dhcp = wanted.get('proto') == 'dhcp' and current.get('proto') != 'dhcp'
+    if to_dhcp and params.get('dhcp_address'):
+        address_moves = params['dhcp_address'] != ctx.host
+    new_address = wanted['ip'] if wanted.get('proto') == 'static' else params.get('dhcp_address')
+    result = dict(address=new_address if address_moves else ctx.host, moved=False, pending_restart=False)
 
     def apply():
         network_changed = any(before[name] != after[name] for name in compared if name != 'hostname')
@@ -105,10 +114,18 @@ def ensure_network(ctx):
                                   host=wanted.get('hostname') or current.get('hostname') or '')
         outcome = send_restarting(ctx, 'net_config', False, 0, **command_params)
         result['replied'] = outcome['replied']
+        if to_dhcp:
+            result['mac'] = current.get('mac')
         if not params['wait']:
             result['pending_restart'] = True
             return
-        client = ctx.make_client(host=wanted['ip']) if address_moves else ctx.client
+        if to_dhcp and not params.get('dhcp_address'):
+            result.update(address=None, moved=None, pending_restart=True)
+            ctx.warn('the miner (MAC %s) now takes its address from DHCP, which the module cannot know: it did not wait '
+                     'for it. Find it with the inventory plugin or your DHCP leases, or set dhcp_address to the '
+                     'address reserved for it' % (current.get('mac') or 'unknown'))
+            return
+        client = ctx.make_client(host=new_address) if address_moves else ctx.client
         result['restart_seconds'] = wait_for_restart(client, params['wait_timeout'], went_down=address_moves or not outcome['replied'])
         now = read_network(client)
         mismatched = [name for name in compared if now.get(name) != after[name]]

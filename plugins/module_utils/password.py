@@ -11,9 +11,15 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.common import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WrongPassword
 
 _PASSWORD = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
+# API V3 documents no rule; printable ASCII without spaces, at most 32, is what every known client sends.
+_V3_PASSWORD = re.compile(r'^[\x21-\x7e]{1,32}\Z')
 
 
-def check_password(option, value):
+def check_password(option, value, api='v2'):
+    if api == 'v3':
+        if not isinstance(value, str) or not _V3_PASSWORD.match(value):
+            raise ModuleFailure('%s must be 1 to 32 printable ASCII characters without spaces (API V3 account password)' % option)
+        return
     if not value or not _PASSWORD.match(value):
         raise ModuleFailure('%s must be 1 to 8 letters, digits or underscores (the miner accepts nothing else)' % option)
 
@@ -36,11 +42,12 @@ def ensure_password(ctx):
     params = ctx.params
     new = params['new_password']
     # API V3 keeps its account passwords apart from the V2.2 admin password (v3_password, else password).
-    current = (params.get('v3_password') or params.get('password')) if ctx.api() == 'v3' else params.get('password')
-    check_password('new_password', new)
+    api = ctx.api()
+    current = (params.get('v3_password') or params.get('password')) if api == 'v3' else params.get('password')
+    check_password('new_password', new, api)
     if not current:
         raise ModuleFailure('password (the current admin password) is required to change it')
-    check_password('password', current)
+    check_password('v3_password' if api == 'v3' and params.get('v3_password') else 'password', current, api)
     if password_works(ctx, new):
         return dict(changed=False, password_changed=False, msg='the new password is already the admin password')
     if not password_works(ctx, current):

@@ -24,6 +24,14 @@ _URL = re.compile(r'^(?P<scheme>[a-z0-9+]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[
 READBACK_SECONDS = 10.0
 
 
+_CREDENTIALS = re.compile(r'^(?P<scheme>[^:/]*://)(?P<userinfo>[^@/]*)@')
+
+
+def _without_credentials(url):
+    """The URL as it may be shown: ``user:password@`` (never accepted, never echoed) masked."""
+    return _CREDENTIALS.sub(lambda m: m.group('scheme') + '********@', url)
+
+
 def validate_pools(pools):
     """Check the wanted pool list before anything is sent; return it normalised."""
     if not pools:
@@ -37,7 +45,7 @@ def validate_pools(pools):
         match = _URL.match(url)
         if not match or match.group('scheme') not in URL_SCHEMES:
             raise ModuleFailure('%s.url must look like stratum+tcp://host:port (schemes: %s), got %r'
-                                % (where, ', '.join(URL_SCHEMES), url))
+                                % (where, ', '.join(URL_SCHEMES), _without_credentials(url)))
         host = match.group('host')
         if not host.startswith('['):
             check_hostname(where + '.url host', host)
@@ -91,6 +99,10 @@ def ensure_pools(ctx):
         wait_for_pools(ctx.client, after)
         record.save(passwords, secret=('pool_passwords',))
 
+    if before == after and not force and record.slot is None and any(pool['password'] for pool in wanted):
+        ctx.warn('pool passwords cannot be read back: a changed pool password is not seen without record_slot, and '
+                 'this task reports ok without knowing whether the miner has the passwords given (set record_slot, '
+                 'or update_password: always to send them)')
     # A diff's before/after must be dicts (or text) for Ansible's diff callback.
     result = converge(ctx, dict(pools=before_for_diff), dict(pools=after_for_diff), apply, result=dict(pools=after))
     if not result['changed']:

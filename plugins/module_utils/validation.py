@@ -11,6 +11,7 @@ character set with a message that names the option and what is allowed.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
@@ -37,8 +38,9 @@ def check_text(option, value, max_length, allow_spaces=False, allow_empty=True):
 
 
 def check_hostname(option, value):
-    """A DNS host name (RFC 1123 labels) or an IP address."""
-    if is_ip_address(value) or _HOSTNAME.match(value or ''):
+    """A DNS host name (RFC 1123 labels, a fully qualified trailing dot allowed) or an IP address."""
+    name = value[:-1] if isinstance(value, str) and value.endswith('.') and len(value) > 1 else value
+    if is_ip_address(value) or _HOSTNAME.match(name or ''):
         return value
     raise ModuleFailure('%s must be a host name (letters, digits, hyphens, dots) or an IP address, got %r' % (option, value))
 
@@ -55,3 +57,60 @@ def check_range(option, value, low, high):
     if value is not None and not low <= value <= high:
         raise ModuleFailure('%s must be between %d and %d, got %d' % (option, low, high, value))
     return value
+
+
+# The longest a single request (timeout) or a wait (wait_timeout) may be asked to last, in seconds.
+MAX_TIMEOUT = 3600
+MAX_WAIT_TIMEOUT = 86400
+# Options every module shares that bound time: name -> (lowest, highest).
+TIME_OPTIONS = dict(timeout=(0.001, MAX_TIMEOUT), wait_timeout=(1, MAX_WAIT_TIMEOUT))
+
+
+def check_seconds(option, value, low, high):
+    """A finite number of seconds in [low, high] (``inf``, ``nan`` and ``1e308`` are refused)."""
+    if value is None:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+        raise ModuleFailure('%s must be a number of seconds between %g and %g, got %s' % (option, low, high, value))
+    return value
+
+
+def check_time_options(params):
+    """Refuse out-of-range timeouts before anything is sent (a negative wait must not follow a restart)."""
+    for option, (low, high) in TIME_OPTIONS.items():
+        if option in params:
+            check_seconds(option, params[option], low, high)
+
+
+# Options whose values go to the miner as given (whatsminer_command's params may hold booleans).
+_FREE_FORM = ('params',)
+
+
+def refuse_yaml_booleans(spec, args, where=''):
+    """Refuse booleans given for text options, nested ones included, naming the option.
+
+    YAML reads ``no``, ``yes``, ``on``, ``off``, ``true`` and ``false`` as booleans; Ansible would
+    then turn them into the text "False"/"True" (a pool password ``no`` sent as "False").
+    """
+    for name, option in spec.items():
+        value = args.get(name) if isinstance(args, dict) else None
+        label = '%s%s' % (where, name)
+        kind = option.get('type', 'str')
+        if kind == 'str' and isinstance(value, bool):
+            raise ModuleFailure('%s got the boolean %s, not text: YAML reads yes/no/true/false/on/off as booleans; '
+                                'quote the value' % (label, value))
+        sub = option.get('options')
+        if sub and isinstance(value, dict):
+            refuse_yaml_booleans(sub, value, label + '.')
+        elif sub and isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                if isinstance(item, dict):
+                    refuse_yaml_booleans(sub, item, '%s[%d].' % (label, index))
+        elif kind == 'list' and option.get('elements', 'str') == 'str' and isinstance(value, list):
+            for index, item in enumerate(value, start=1):
+                if isinstance(item, bool):
+                    raise ModuleFailure('%s[%d] got the boolean %s, not text: quote the value' % (label, index, item))
+        elif kind == 'dict' and not sub and isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, bool) and name not in _FREE_FORM:
+                    raise ModuleFailure('%s.%s got the boolean %s, not text: quote the value' % (label, key, item))

@@ -17,8 +17,10 @@ description:
   - C(net_config) restarts the miner's network and the miner may not reply. With O(wait=true) the module waits for
     the miner - at its new address when the address changes - and reads the settings back there. RV(address) is the
     address the miner answers at; carry on with it in the play (see the examples).
-  - Switching to DHCP may give the miner an address the module cannot know; it waits at the old address and fails
-    clearly if the miner does not come back there (find it again with the inventory plugin).
+  - Switching from a static address to DHCP gives the miner an address the module cannot know. With O(dhcp_address)
+    (the address your DHCP server reserves for the miner's MAC) the module waits for the miner there and reads the
+    settings back. Without it the module does not wait at the old address: it reports the change with a warning,
+    RV(address) null and the miner's RV(mac), so it can be found again (inventory plugin, DHCP leases).
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
@@ -52,6 +54,11 @@ options:
   hostname:
     description: Host name of the miner (letters, digits, hyphens; at most 63).
     type: str
+  dhcp_address:
+    description:
+      - With O(proto=dhcp), the IPv4 address the miner is expected to get from DHCP (a reservation for its MAC).
+      - The module then waits for the miner at this address after a switch from a static address.
+    type: str
   wait:
     description: Wait for the miner after C(net_config) and read the settings back (at the new address).
     type: bool
@@ -80,10 +87,17 @@ EXAMPLES = r'''
 
 RETURN = r'''
 address:
-  description: The address the miner answers at after the task.
+  description:
+    - The address the miner answers at after the task.
+    - Null after a switch to DHCP without O(dhcp_address) (the module cannot know the new address).
   returned: success
   type: str
   sample: 10.20.0.31
+mac:
+  description: The miner's MAC address, to find it again after a switch to DHCP.
+  returned: when a switch from a static address to DHCP was sent
+  type: str
+  sample: C6:07:20:00:00:01
 moved:
   description: Whether the miner moved to a new address.
   returned: success
@@ -119,6 +133,7 @@ def argument_spec():
         gateway=dict(type='str'),
         dns=dict(type='list', elements='str', default=[]),
         hostname=dict(type='str'),
+        dhcp_address=dict(type='str'),
         wait=dict(type='bool', default=True),
         wait_timeout=dict(type='int', default=300),
     ))

@@ -12,7 +12,9 @@ version_added: 0.1.0
 description:
   - Changes the admin password with C(update_pwd). Idempotent - when O(new_password) already opens the miner,
     nothing is sent.
-  - Both passwords are checked before anything is sent (1 to 8 letters, digits or underscores) and never shown.
+  - Both passwords are checked before any write is sent and never shown. API V2.2 admin passwords are 1 to 8 letters,
+    digits or underscores; API V3 account passwords (no documented rule) 1 to 32 printable ASCII characters without
+    spaces.
   - Afterwards the new password is verified to work; from then on it is the one to use (update your vault).
 author:
   - minerops.whatsminer contributors (@minerops)
@@ -27,7 +29,7 @@ attributes:
     description: The task reports no diff.
 options:
   new_password:
-    description: The new admin password. 1 to 8 letters, digits or underscores.
+    description: The new admin password. API V2.2 - 1 to 8 letters, digits or underscores; API V3 - 1 to 32 printable ASCII characters without spaces.
     type: str
     required: true
 notes:

@@ -25,6 +25,7 @@ from ansible.plugins.action import ActionBase
 # controller's main process before it forks a worker per task and host, so everything imported
 # at this point is inherited by the workers instead of being imported again (about 0.1 s each).
 from ansible_collections.minerops.whatsminer.plugins.module_utils import client, client_v3, v3_adapter, validation  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import refuse_yaml_booleans
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
     DETECTED_API_FACT,
     HOST_VARIABLES,
@@ -57,6 +58,10 @@ class WhatsMinerActionModule(ActionBase):
         args = dict(self._task.args)
         if self.TARGETS_MINER:
             args = self._fill_from_host(args, task_vars, spec)
+        try:
+            refuse_yaml_booleans(spec, args)
+        except ModuleFailure as exc:
+            return dict(result, failed=True, changed=False, msg=exc.msg)
         validator = ArgumentSpecValidator(spec, **getattr(module, 'SPEC_KWARGS', {}))
         validation = validator.validate(args)
         # Values of one or two characters (a pool password "x") are not masked: they are no secret,
@@ -85,7 +90,8 @@ class WhatsMinerActionModule(ActionBase):
             if option in spec and args.get(option) is None and task_vars.get(variable) is not None:
                 value = self._templar.template(task_vars[variable])
                 # Vaulted values arrive as vault objects, which the argument spec does not take as str.
-                args[option] = str(value) if spec[option].get('type', 'str') == 'str' else value
+                text = spec[option].get('type', 'str') == 'str' and not isinstance(value, bool)
+                args[option] = str(value) if text else value
         detected = (task_vars.get('ansible_facts') or {}).get(DETECTED_API_FACT)
         if 'api' in spec and args.get('api') in (None, 'auto') and detected in ('v2', 'v3'):
             args['api'] = detected  # detected by an earlier task of this play
