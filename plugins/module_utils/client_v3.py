@@ -1061,7 +1061,10 @@ def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=Non
         client = WhatsMinerV3Client(host, port, timeout=timeout, log=log)
         try:
             msg = client.get('get.device.info', 'system')
-        except NoReply:
+        except (NoReply, MinerUnreachable) as exc:
+            # Refused: nothing listens there. Accepted, then closed or reset before any answer: busy.
+            if isinstance(exc, MinerUnreachable) and exc.phase == 'connect':
+                return None
             if attempt == 2:
                 raise V3PortBusy(host, port)
             sleep(_BUSY_RETRY_SECONDS)

@@ -169,18 +169,25 @@ class TaskContext:
         return self._send_write(command, True, params)
 
     def _send_write(self, command, restarting, params):
-        """Send one write; ``command`` counts as sent once its request left whole (or the client cannot tell).
-
-        A failure before that (the token or salt could not be had, the miner refused the connection)
-        sent nothing, so it neither appears in ``commands`` nor makes the task ``changed``.
-        """
         if self.check_mode:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
         client = self.client
+        if restarting:
+            return self.send(command, lambda: client.write(command, restarting=True, **params))
+        return self.send(command, lambda: client.write(command, **params))
+
+    def send(self, command, request):
+        """Run ``request()``, one write; ``command`` counts as sent once its request left whole.
+
+        The clients count the write requests that went out (``writes_sent``). A failure before that
+        (no token or salt, connection refused) sent nothing: the command then neither appears in
+        ``commands`` nor makes the task ``changed``. A client that cannot tell counts as sent.
+        """
+        client = self.client
         sent_before = getattr(client, 'writes_sent', None)
         try:
-            reply = client.write(command, restarting=restarting, **params) if restarting else client.write(command, **params)
+            reply = request()
         except WhatsMinerError:
             if sent_before is None or getattr(client, 'writes_sent', None) != sent_before:
                 self.commands_sent.append(command)

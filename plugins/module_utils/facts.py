@@ -10,6 +10,7 @@ import contextlib
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     InvalidCommand,
+    format_endpoint,
     MinerTimeout,
     MinerUnreachable,
 )
@@ -184,6 +185,10 @@ def build_view(raw, host, port):
     return view
 
 
+# What get_version / status always report on a WhatsMiner; a reply with none of them is not one.
+IDENTITY_FIELDS = ('model', 'api_version', 'firmware_version', 'mining')
+
+
 def unreachable_view(host, port, exc):
     return dict(reachable=False, host=host, port=port, error=str(exc))
 
@@ -205,6 +210,10 @@ def gather_facts(ctx):
             raise
         return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
     view = build_view(raw, ctx.host, ctx.client.port)
+    if all(view.get(name) is None for name in IDENTITY_FIELDS):
+        # Replies came, but none carries what every WhatsMiner reports: not data to build facts on.
+        raise ModuleFailure('%s answered, but its get_version and status replies carry none of %s: not a WhatsMiner API '
+                            'reply this collection can read' % (format_endpoint(ctx.host, ctx.client.port), ', '.join(IDENTITY_FIELDS)))
     view['api'] = getattr(ctx.client, 'api', 'v2')
     if settings is not None:
         view['settings'] = settings  # what only API V3 can read back

@@ -53,11 +53,10 @@ def ensure_firmware(ctx):
     if not result['changed'] or ctx.check_mode:
         return result
 
-    ctx.commands_sent.append('update_firmware')
     ctx.detected_api = 'auto'  # new firmware may speak another API: later tasks detect it again
     outcome_unknown = False
     try:
-        ctx.client.upload_firmware(path)
+        ctx.send('update_firmware', lambda: ctx.client.upload_firmware(path))
     except OutcomeUnknown:
         # Connection lost after (part of) the image went out: never resend, read back first.
         outcome_unknown = True

@@ -91,15 +91,13 @@ def raw_v3_command(ctx, command):
     if ctx.check_mode:
         return dict(changed=True, reply=None)
     ctx.require_password('send %s' % command)
-    ctx.commands_sent.append(command)
     try:
-        reply = v3.set_reply(command, param, restarting=ctx.params['restarting'])
+        reply = ctx.send(command, lambda: v3.set_reply(command, param, restarting=ctx.params['restarting']))
     except OutcomeUnknown:
         if not ctx.params['restarting']:
             raise
         ctx.warn('%s: the miner closed the connection without a reply (usual for restarting commands); read the setting back' % command)
         return dict(changed=True, reply=None, replied=False)
-    ctx.writes_applied += 1
     return dict(changed=True, reply=reply, replied=True)
 
 
@@ -124,9 +122,8 @@ def raw_command(ctx):
     if ctx.check_mode:
         return dict(changed=True, reply=None)
     ctx.require_password('send %s' % command)
-    ctx.commands_sent.append(command)
     try:
-        reply = ctx.client.write(command, restarting=params['restarting'], **command_params)
+        reply = ctx.send(command, lambda: ctx.client.write(command, restarting=params['restarting'], **command_params))
     except OutcomeUnknown:
         if not params['restarting']:
             raise

@@ -70,6 +70,7 @@ class HostilePeer(object):
         self.targets = frozenset(targets) if targets else None
         self.upstream = upstream
         self.step = step
+        self.connections = 0      # connections accepted
         self.requests = []        # command names seen, in order
         self.hostile_answers = 0  # requests that got the behaviour
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -114,6 +115,7 @@ class HostilePeer(object):
             thread.start()
 
     def _serve(self, conn):
+        self.connections += 1
         try:
             with conn:
                 conn.settimeout(5)
