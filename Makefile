@@ -7,6 +7,7 @@ COLL_PATH   := $(BUILD)/collections
 COLL_LINK   := $(COLL_PATH)/ansible_collections/minerops/whatsminer
 SANITY_COPY := $(BUILD)/sanity/ansible_collections/minerops/whatsminer
 TEST_HOME   := $(BUILD)/home
+ANSIBLE_TEST ?= $(BIN)/ansible-test
 STAMP       := $(VENV)/.installed-$(shell cat requirements-dev.txt | cksum | cut -d' ' -f1)
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLL_PATH)
@@ -54,8 +55,8 @@ sanity: venv
 	  | tar -cf - -T - | tar -xf - -C $(SANITY_COPY)
 	cd $(SANITY_COPY) && git init -q . # build/ is git-ignored here: give the copy a repository of its own
 	mkdir -p $(TEST_HOME)/.ansible/test/cache
-	cp tests/sanity/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_24_2.py
-	cd $(SANITY_COPY) && HOME=$(TEST_HOME) $(BIN)/ansible-test sanity --python 3.11 --venv --color no
+	for pip in 24_2 23_1_2; do cp tests/sanity/get_pip_offline.py $(TEST_HOME)/.ansible/test/cache/get_pip_$$pip.py; done
+	cd $(SANITY_COPY) && HOME=$(TEST_HOME) $(ANSIBLE_TEST) sanity --python 3.11 --venv --color no
 
 test: units simulator-tests integration sanity
 	@echo "make test: all suites passed"

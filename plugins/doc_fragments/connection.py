@@ -33,8 +33,10 @@ options:
     type: str
   timeout:
     description:
-      - Seconds to wait for the miner to accept a connection and for each reply.
-      - Defaults to the host variable C(whatsminer_timeout) when set.
+      - The longest one request may take, in seconds - name resolution, connecting, sending and the whole reply,
+        however slowly the miner sends it. A task's worst case is its requests times this, plus O(wait_timeout) where
+        it waits for a restart. Firmware uploads and log downloads add the time their payload takes at 16 KiB/s.
+      - Between 0.001 and 3600. Defaults to the host variable C(whatsminer_timeout) when set.
     type: float
     default: 10
   api:
@@ -43,6 +45,9 @@ options:
         O(v3_port). V(auto) asks the V3 port first (V3 firmware also answers a reduced V2 API) and uses V2 when it
         does not answer.
       - Defaults to the host variable C(whatsminer_api) when set (the inventory plugin records it), which saves the probe.
+      - With V(auto), the API found is kept as the host fact C(whatsminer_detected_api), so later tasks of the play do not
+        probe again (a firmware upgrade asks for a new probe). A V3 port that accepts connections and closes them
+        unanswered (its 10 client connections in use) fails the task rather than being taken for a V2 miner.
       - The modules accept the same options and return the same results on both APIs. Where V3 can read back a
         setting V2.2 cannot, the V3 read-back is used for idempotence.
     type: str

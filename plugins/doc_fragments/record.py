@@ -37,4 +37,9 @@ notes:
   - Fingerprints are 6 hexadecimal characters of SHA-256 over the value; for secrets (pool passwords) the hash is
     keyed with the admin password, so the record reveals nothing usable. Rotating the admin password therefore
     makes the next run send pool passwords once more.
+  - Runs at the same time on one miner (two playbooks, or two tasks managing different settings) do not overwrite
+    each other's entries - the record is read again just before it is written and only the task's own settings are
+    merged into it. What remains - two runs applying the same setting at once cannot both be right (the last write
+    wins on the miner, the record may name the other value); a change seen in the record while the task ran, or right
+    after it wrote it, is reported as a warning. Run again, or with O(reapply=true), to settle it.
 '''

@@ -3,9 +3,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Offline stand-in for the get-pip script that ansible-test downloads.
 
-ansible-test bootstraps pip in its virtual environments with get-pip 24.2, fetched from a
+ansible-test bootstraps pip in its virtual environments with get-pip (24.2; 23.1.2 before
+ansible-core 2.18), fetched from a
 host this build machine cannot reach. It first looks for a cached copy under
-~/.ansible/test/cache/get_pip_24_2.py; `make test` installs this file there (under a HOME
+~/.ansible/test/cache/get_pip_<version>.py; `make test` installs this file there (under a HOME
 of its own in build/) so sanity tests work with only the package registry reachable.
 """
 
