@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import random
+import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
@@ -94,6 +96,8 @@ def read_customer_messages(client):
 class AppliedRecord:
     """What the collection last applied, as recorded on the miner (or nothing without a slot)."""
 
+    _pause = staticmethod(time.sleep)
+
     def __init__(self, ctx):
         self.ctx = ctx
         self.slot = ctx.params.get('record_slot')
@@ -140,31 +144,40 @@ class AppliedRecord:
     def save(self, applied, secret=()):
         """Record the settings just applied (only when a slot is configured and something changed).
 
-        Another run may have written the record since this task read it: the record is read
-        again just before writing and only this task's own entries are merged into it, so no
-        run writes back a stale copy of another's. A change seen meanwhile, or right after the
-        write, is reported as a warning (two runs applying the same setting at once cannot both
-        be right; ``reapply: true`` settles it).
+        Another run may write the record at the same time (the miner offers no compare-and-swap):
+        the record is read again just before each write and only this task's own entries are
+        merged into it, then read back; when another run's write has dropped them, the merge is
+        repeated (at most ``RECORD_WRITE_ATTEMPTS`` times, after a short random pause). A
+        concurrent change is reported as a warning.
         """
         if not self.slot or not applied:
             return
         ours = {RECORD_KEYS[name]: self._fingerprint(name, value, name in secret) for name, value in applied.items()}
-        fresh = self._read()
-        if fresh != self.entries:
-            self.ctx.warn('the applied-settings record in %s changed while this task ran (another run on this miner?); '
-                          'only this task\'s settings were merged into it' % self.slot)
-        entries = dict(fresh, **ours)
-        if entries != fresh:
-            self.ctx.write('set_customer_msg', key=self.slot, val=format_record(entries))
+        for attempt in range(RECORD_WRITE_ATTEMPTS):
+            fresh = self._read()
+            if attempt == 0 and fresh != self.entries:
+                self.ctx.warn('the applied-settings record in %s changed while this task ran (another run on this miner?); '
+                              'only this task\'s settings were merged into it' % self.slot)
+            entries = dict(fresh, **ours)
+            if entries != fresh:
+                self.ctx.write('set_customer_msg', key=self.slot, val=format_record(entries))
             try:
                 now = self._read()
             except (WhatsMinerError, ModuleFailure) as exc:
                 self.ctx.warn('the applied-settings record in %s was written but could not be read back: %s' % (self.slot, exc))
-                now = entries
-            if now != entries:
-                self.ctx.warn('the applied-settings record in %s was changed by someone else right after this task wrote it; '
-                              'run again (or with reapply: true) to be sure the record matches the miner' % self.slot)
-        self.entries = entries
+                self.entries = entries
+                return
+            if all(now.get(key) == value for key, value in ours.items()):
+                self.entries = now
+                return
+            self.ctx.warn('another run wrote the applied-settings record in %s at the same time and dropped this '
+                          'task\'s entries; merging them again' % self.slot)
+            self._pause(random.uniform(0.05, 0.3))
+        raise ModuleFailure('the applied-settings record in %s kept being rewritten by another run; the settings were '
+                            'applied but are not recorded (the next run sends them again)' % self.slot)
+
+
+RECORD_WRITE_ATTEMPTS = 5
 
 
 def converge_unreadable(ctx, wanted, send, secret=(), result=None):

@@ -74,12 +74,33 @@ def test_save_without_concurrency_warns_nothing_and_writes_once():
     assert record.ctx.warnings == []
 
 
-def test_a_change_right_after_the_write_is_reported():
+def _overwrite_with(**entries):
+    """Another run that read the record before this one wrote it, and now writes back its own copy."""
+    def write(miner):
+        miner.messages['msg9'] = format_record(entries)
+    return write
+
+
+def test_entries_dropped_by_a_concurrent_write_are_merged_again(monkeypatch):
+    monkeypatch.setattr(AppliedRecord, '_pause', staticmethod(lambda seconds: None))
     miner = RecordMiner()
     record = AppliedRecord(_ctx(miner))
-    miner.between.extend([lambda m: None, _other_run_records(to=fingerprint(3))])
+    # fresh read, then (after our write) the other run's stale copy lands before our read-back
+    miner.between.extend([lambda m: None, _overwrite_with(to=fingerprint(-10))])
     record.save({'timezone': 'UTC0'})
-    assert any('changed by someone else right after' in w for w in record.ctx.warnings)
+    assert parse_record(miner.messages['msg9']) == {'to': fingerprint(-10), 'tz': fingerprint('UTC0')}
+    assert len(miner.writes) == 2
+    assert any('dropped this task' in w for w in record.ctx.warnings)
+
+
+def test_a_record_that_keeps_being_rewritten_fails_clearly(monkeypatch):
+    monkeypatch.setattr(AppliedRecord, '_pause', staticmethod(lambda seconds: None))
+    miner = RecordMiner()
+    record = AppliedRecord(_ctx(miner))
+    miner.between.extend([lambda m: None] + [_overwrite_with(to=fingerprint(-10)), lambda m: None] * 5)
+    with pytest.raises(ModuleFailure) as info:
+        record.save({'timezone': 'UTC0'})
+    assert 'not recorded' in info.value.msg
 
 
 def test_save_refuses_a_slot_taken_meanwhile_by_a_customer_message():
