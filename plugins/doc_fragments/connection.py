@@ -34,8 +34,8 @@ options:
   timeout:
     description:
       - The longest one request may take, in seconds - name resolution, connecting, sending and the whole reply,
-        however slowly the miner sends it. A task's worst case is its requests times this, plus O(wait_timeout) where
-        it waits for a restart. Firmware uploads and log downloads add the time their payload takes at 16 KiB/s.
+        however slowly the miner sends it. A task's worst case is its requests times this, plus the wait where
+        it waits for a restart (C(wait_timeout)). Firmware uploads and log downloads add the time their payload takes at 16 KiB/s.
       - Between 0.001 and 3600. Defaults to the host variable C(whatsminer_timeout) when set.
     type: float
     default: 10

@@ -1049,7 +1049,6 @@ class V3PortBusy(MinerUnreachable):
             'wait for it, or api: v2 for the reduced V2 API' % V3_MAX_CLIENTS)
 
 
-
 def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None, sleep=time.sleep):
     """``get.device.info system`` on the V3 port; return the API version text ("3.0.2", or "" if not given).
 

@@ -19,7 +19,7 @@ description:
     address the miner answers at; carry on with it in the play (see the examples).
   - Switching from a static address to DHCP gives the miner an address the module cannot know. With O(dhcp_address)
     (the address your DHCP server reserves for the miner's MAC) the module waits for the miner there and reads the
-    settings back. Without it the module does not wait at the old address: it reports the change with a warning,
+    settings back. Without it the module does not wait at the old address - it reports the change with a warning,
     RV(address) null and the miner's RV(mac), so it can be found again (inventory plugin, DHCP leases).
 author:
   - minerops.whatsminer contributors (@minerops)

@@ -20,6 +20,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible.utils.unsafe_proxy import wrap_var
 
 # Imported here, not lazily: Ansible's linear strategy loads the action plugin class in the
 # controller's main process before it forks a worker per task and host, so everything imported
@@ -79,7 +80,9 @@ class WhatsMinerActionModule(ActionBase):
             resolve_path=self._resolve_controller_path,
         )
         result.update(execute(module.run, ctx))
-        return remove_values(result, no_log_values)
+        # Results carry what miners sent (versions, host names, pool URLs): data, never templates.
+        # ansible-core wraps task results too; this does not depend on it.
+        return wrap_var(remove_values(result, no_log_values))
 
     def _fill_from_host(self, args, task_vars, spec):
         if not args.get('host'):

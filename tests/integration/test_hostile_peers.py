@@ -52,8 +52,8 @@ def _image(workdir):
 
 def _task_args(module, peer, api, variables):
     name, args = TASKS[module]
-    args = _substitute(json.loads(json.dumps(args)), dict(variables, miner_host=peer.host, miner_port=peer.port,
-                                                           miner_password='admin'))
+    substitutions = dict(variables, miner_host=peer.host, miner_port=peer.port, miner_password='admin')
+    args = _substitute(json.loads(json.dumps(args)), substitutions)
     if 'wait_timeout' in args:
         args['wait_timeout'] = WAIT_TIMEOUT
     connection = dict(host=peer.host, password='admin', timeout=TIMEOUT, api=api)
@@ -120,8 +120,9 @@ def test_auto_api_does_not_take_a_busy_v3_port_for_v2(make_fleet):
     fleet = make_fleet(miners=1)
     miner = fleet.miners[0]
     with HostilePeer('busy', api='v3', host=miner['host'], port=4433) as busy:
-        (entry, seconds) = _run_in_process('whatsminer_led', dict(host=miner['host'], port=miner['port'], password='admin',
-                                                                   timeout=TIMEOUT, api='auto', v3_port=busy.port, mode='auto'))
+        args = dict(host=miner['host'], port=miner['port'], password='admin', timeout=TIMEOUT, api='auto',
+                    v3_port=busy.port, mode='auto')
+        (entry, seconds) = _run_in_process('whatsminer_led', args)
     assert entry['status'] == 'failed', entry
     assert 'client connections are probably all in use' in entry['result']['msg']
     assert fleet.counts(miner['id']).get('get_token', 0) == 0, 'the V2 port was written to'
@@ -132,8 +133,8 @@ def test_auto_api_on_a_dripping_v3_port_is_bounded(make_fleet):
     fleet = make_fleet(miners=1)
     miner = fleet.miners[0]
     with HostilePeer('drip', api='v3', host=miner['host'], port=4433) as drip:
-        (entry, seconds) = _run_in_process('whatsminer_facts', dict(host=miner['host'], port=miner['port'], timeout=TIMEOUT,
-                                                                     api='auto', v3_port=drip.port))
+        args = dict(host=miner['host'], port=miner['port'], timeout=TIMEOUT, api='auto', v3_port=drip.port)
+        (entry, seconds) = _run_in_process('whatsminer_facts', args)
     # The V3 probe gives up within its bound; the miner's V2 port then answers.
     assert entry['status'] == 'ok', entry
     assert seconds < BOUND

@@ -76,7 +76,7 @@ def test_connection_refused(closed_port):
 class _FailingSocket(object):
     """A socket whose connect raises ``error`` (no packet leaves the machine)."""
 
-    error = None
+    error = OSError('connect failed')
 
     def __init__(self, *args):
         pass
