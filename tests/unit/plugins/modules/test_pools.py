@@ -74,3 +74,24 @@ def test_bad_input_refused_before_any_request(pools, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert client.calls == []
+
+
+def test_unverifiable_password_without_record_warns():
+    # The same pools are on the miner: the password given cannot be checked, and the task says so.
+    client = _client([('stratum+tcp://a.example:3333', 'acct.r1')])
+    result = run(ensure_pools, client, dict(pools=WANTED), module_spec=argument_spec())
+    assert result['changed'] is False and client.writes == []
+    assert any('pool passwords cannot be read back' in w for w in result['warnings'])
+    no_password = [dict(WANTED[0], password='')]
+    quiet = run(ensure_pools, _client([('stratum+tcp://a.example:3333', 'acct.r1')]), dict(pools=no_password),
+                module_spec=argument_spec())
+    assert not quiet.get('warnings')
+
+
+def test_url_with_credentials_refused_without_echoing_them():
+    client = _client([])
+    pools = [dict(url='stratum+tcp://acct:Secr3tPw@pool.example.com:3333', user='acct.r1', password='x')]
+    result = run(ensure_pools, client, dict(pools=pools), module_spec=argument_spec())
+    assert result['failed'] and 'pools[1].url' in result['msg']
+    assert 'Secr3tPw' not in str(result) and 'acct:' not in result['msg']
+    assert client.calls == []
