@@ -17,7 +17,7 @@ def _get(variables, name, default=None):
 
 
 def fleet_members(hosts, hostvars, password=None):
-    """``groups['whatsminer'] | minerops.whatsminer.fleet_members(hostvars)`` -> [{host, port, password, name, api...}].
+    """``groups['miners'] | minerops.whatsminer.fleet_members(hostvars)`` -> [{host, port, password, name, api...}].
 
     The address is ``ansible_host`` (else the inventory name), the port ``whatsminer_port`` (else 4028)
     and the password ``whatsminer_password`` (else ``password``), as the per-host modules read them;

@@ -17,8 +17,11 @@ description:
     C(get_miner_info)); no password is needed and nothing is written.
   - Closed ports are skipped at once; a silent address (no answer, or a listener that never replies) costs at most
     O(timeout) seconds, and addresses are probed O(concurrency) at a time, never one after the other.
-  - Every miner is put in the group C(whatsminer) and in a group per model (C(model_m30s_plus), C(model_m50), ...),
-    the same group names the collection's example static inventory uses, so C(group_vars/model_m50.yml) applies to both.
+  - Every miner is put in the group C(miners) - the group the collection's playbooks, roles and examples target - and
+    in a group per model (C(model_m30s_plus), C(model_m50), ...) that is a child of C(miners), as in the example static
+    inventory. C(group_vars/model_m50.yml) then applies to both kinds of inventory and beats C(group_vars/miners.yml).
+  - Values a miner reports are marked unsafe (never templated). A miner whose O(hostname_from) value is not a plain DNS
+    name is named by its address, with a warning; a device whose answers cannot be read is skipped, with a warning.
   - Host variables set - C(ansible_host), C(whatsminer_port), C(whatsminer_api) (V(v2) or V(v3), which the modules
     then speak without probing), C(whatsminer_v3_port) (V3 miners), C(whatsminer_model), C(whatsminer_miner_type),
     C(whatsminer_firmware), C(whatsminer_api_version), C(whatsminer_mac), C(whatsminer_serial), C(whatsminer_hostname),
@@ -148,6 +151,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT
 
+# The group every miner is in: the one name the playbooks, roles and docs use.
+GROUP = 'miners'
 SCAN_SECTIONS = ('version', 'status', 'summary', 'miner_info')
 _RANGE_RE = re.compile(r'^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$')
 
@@ -372,9 +377,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option('strict')
         password = self.get_option('password')
         prefix = self.get_option('group_prefix')
-        self.inventory.add_group('whatsminer')
+        self.inventory.add_group(GROUP)
         for name, miner in zip(self._names(miners), miners):
-            host = self.inventory.add_host(name, group='whatsminer')
+            host = self.inventory.add_host(name, group=GROUP)
             self.inventory.set_variable(host, 'ansible_host', miner['address'])
             self.inventory.set_variable(host, 'whatsminer_port', miner['port'])
             for variable, key in HOST_VARS:
@@ -383,7 +388,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if password:
                 self.inventory.set_variable(host, 'whatsminer_password', password)
             if miner.get('model'):
+                # A child of the miners group: model_<model> group_vars then beat the fleet-wide ones.
                 group = self.inventory.add_group(model_group(miner['model'], prefix))
+                self.inventory.add_child(GROUP, group)
                 self.inventory.add_child(group, host)
             hostvars = self.inventory.get_host(host).get_vars()
             self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)

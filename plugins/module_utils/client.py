@@ -305,6 +305,10 @@ class WhatsMinerClient(object):
                 return {}
         return msg if isinstance(msg, dict) else {}
 
+    def check_credentials(self):
+        """Prove the admin password and the write switch without changing anything (a token and get_customer_msg)."""
+        self.get_customer_msg()
+
     def change_password(self, new):
         """update_pwd from the current admin password to ``new``; switch this client to ``new``."""
         if not isinstance(new, str) or not _PASSWORD_RE.match(new):

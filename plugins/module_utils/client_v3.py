@@ -753,8 +753,10 @@ class WhatsMinerV3Client(object):
             hint = ('no permission: the API write switch of this miner is off (system.apiswitch 0). ' + _ENABLE_WRITES_HINT)
             return V3PermissionDenied(code, msg, cmd, self.host, self.port, hint=hint)
         if self._password == self.account:
-            hint = ('no permission: account %s still has its factory default password; change it first (WhatsMinerTool '
-                    'or the web UI), then use the new one. ' % self.account) + _ENABLE_WRITES_HINT
+            # The factory password is the account name: the account is not named here, or masking the
+            # password (no_log) would garble the message.
+            hint = ('no permission: the API V3 account still has its factory default password (the account name); '
+                    'change it first (WhatsMinerTool or the web UI), then use the new one. ') + _ENABLE_WRITES_HINT
             return V3PermissionDenied(code, msg, cmd, self.host, self.port, hint=hint)
         if switch is not None and self.account == 'super':
             hint = ('the miner refused the token: the password configured for account super is wrong '

@@ -233,12 +233,25 @@ def _name_the_miner(ctx, msg):
     return '%s: %s' % (endpoint, msg)
 
 
+def _check_write_access(ctx):
+    """Check mode: a change would need the password and the write switch; prove both without writing.
+
+    Only where the API allows it without a write (API V2.2: a token and get_customer_msg). A wrong
+    password or a write switch that is off then fails the check run as it would fail the real one.
+    """
+    checker = getattr(ctx._client, 'check_credentials', None)
+    if checker is not None and (ctx.params.get('password') or ctx.params.get('v3_password')):
+        checker()
+
+
 def execute(handler, ctx):
     """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
     try:
         from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_time_options
         check_time_options(ctx.params)
         result = handler(ctx)
+        if ctx.check_mode and result.get('changed') and not result.get('failed'):
+            _check_write_access(ctx)
     except OutcomeUnknown as exc:
         # The write may have happened: never report it as unchanged.
         result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))

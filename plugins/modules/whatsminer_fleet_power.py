@@ -138,7 +138,7 @@ EXAMPLES = r'''
     whatsminer_fleet: >-
       {{ whatsminer_fleet | default([]) + [{'host': hostvars[item].ansible_host | default(item), 'name': item,
          'port': hostvars[item].whatsminer_port | default(4028), 'password': hostvars[item].whatsminer_password}] }}
-  loop: "{{ groups['whatsminer'] }}"
+  loop: "{{ groups['miners'] }}"
   run_once: true
 
 - name: Shed load - run the whole site at 50 percent within seconds

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.unsafe_proxy import wrap_var
@@ -70,7 +71,12 @@ class WhatsMinerActionModule(ActionBase):
         # passwords in the first place; this is the second line of defence.
         no_log_values = set(value for value in validation._no_log_values if len(str(value)) >= 3)
         if validation.error_messages:
-            result.update(failed=True, changed=False, msg='; '.join(validation.error_messages))
+            messages = [
+                'Unsupported parameters for (%s) module: %s' % (self._task.action, error.msg)
+                if isinstance(error, UnsupportedError) else error.msg
+                for error in validation.errors
+            ]
+            result.update(failed=True, changed=False, msg='; '.join(messages))
             return remove_values(result, no_log_values)
 
         ctx = TaskContext(

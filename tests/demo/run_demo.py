@@ -23,7 +23,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'integration'))
 
-from harness import Fleet  # noqa: E402 pylint: disable=wrong-import-position
+from harness import Fleet, use_example_group_vars  # noqa: E402 pylint: disable=wrong-import-position
 
 MINERS = int(os.environ.get('DEMO_MINERS', '50'))
 BASE = os.environ.get('DEMO_BASE', '127.0.220.1')
@@ -75,6 +75,8 @@ def main():
                      'password: admin\ncompose:\n  whatsminer_v3_password: \"\'%s\'\"\n'
                      'keyed_groups:\n  - key: whatsminer_firmware\n    prefix: firmware\n  - key: whatsminer_api\n    prefix: api\n'
                      % (NETWORK, V3_PASSWORD))
+    # The site's settings come from the inventory, as an operator's would: the example group_vars beside it.
+    use_example_group_vars(workdir)
     report_dir = os.path.join(workdir, 'reports')
     print('== Starting %d simulated WhatsMiners (%s; every other one on API V3) on %s' % (MINERS, ', '.join(MODELS), NETWORK))
     fleet = Fleet(miners=MINERS, base_address=BASE, models=MODELS, workdir=workdir, restart_seconds=1, no_reply_probability=0.5,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import time
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE_GROUP_VARS = os.path.join(REPO, 'playbooks', 'inventories', 'example', 'group_vars')
 SIMULATOR_PATH = os.path.join(REPO, 'tests', 'simulator')
 CALLBACKS = os.path.join(REPO, 'tests', 'integration', 'callback_plugins')
 
@@ -152,6 +154,11 @@ class PlaybookRun:
 
     def failed(self, task_name):
         return {entry['host']: entry['status'] == 'failed' for entry in self.for_task(task_name)}
+
+
+def use_example_group_vars(inventory_dir):
+    """Copy the example inventory's group_vars beside an inventory, as an operator starting from it would."""
+    shutil.copytree(EXAMPLE_GROUP_VARS, os.path.join(inventory_dir, 'group_vars'), dirs_exist_ok=True)
 
 
 def run_playbook(playbook, inventory, workdir, extra_vars=None, check=False, diff=False, verbosity=0, forks=20,

@@ -175,7 +175,7 @@ def test_discovery_records_the_api_and_modules_use_it(make_fleet, playbook, tmp_
     group_vars.mkdir()
     (group_vars / 'all.yml').write_text('whatsminer_password: admin\nwhatsminer_v3_password: %s\n' % V3_PASSWORD)
     run = run_playbook('''
-- hosts: whatsminer
+- hosts: miners
   gather_facts: false
   tasks:
     - name: pools

@@ -81,7 +81,7 @@ timeout: 1.5
     addresses = {miner['host'] for miner in fleet.miners}
     assert set(hostvars) == addresses  # factory host names are shared: named by address
     assert silent not in hostvars
-    assert _members(data, 'whatsminer') == addresses
+    assert _members(data, 'miners') == addresses
     by_model = {}
     for miner in fleet.miners:
         by_model.setdefault(miner['model'], set()).add(miner['host'])

@@ -207,7 +207,7 @@ def test_discovery_skips_hostile_devices_and_keeps_the_miners(make_fleet, tmp_pa
         for peer in peers:
             peer.stop()
     assert completed.returncode == 0, completed.stderr.decode()
-    hosts = json.loads(completed.stdout)['whatsminer']['hosts']
+    hosts = json.loads(completed.stdout)['miners']['hosts']
     assert sorted(hosts) == sorted(m['host'] for m in fleet.miners), hosts
     assert elapsed < 6 * TIMEOUT + 10, elapsed
 
@@ -255,7 +255,7 @@ def test_miner_strings_are_never_templated(make_fleet, tmp_path):
                                         stdout=subprocess.PIPE, check=True, timeout=120, env=env).stdout)
     assert fleet.miners[0]['host'] in listing['_meta']['hostvars'], 'the miner with a template host name must be named by its address'
     run = run_playbook('\n'.join([
-        '- hosts: whatsminer',
+        '- hosts: miners',
         '  gather_facts: false',
         '  tasks:',
         '    - minerops.whatsminer.whatsminer_facts:',
