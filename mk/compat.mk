@@ -11,7 +11,8 @@ COMPAT_CORE_2.16 := 2.16.19
 COMPAT_CORE_2.17 := 2.17.14
 COMPAT_CORE_2.18 := 2.18.19
 COMPAT_RELEASES  := 2.16 2.17 2.18
-COMPAT_SMOKE     := tests/integration/test_hostile_peers.py tests/integration/test_connection_options.py
+COMPAT_SMOKE     := tests/integration/test_hostile_peers.py tests/integration/test_connection_options.py \
+                    tests/integration/test_operator_first_day.py
 
 .PHONY: compat
 

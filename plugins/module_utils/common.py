@@ -233,6 +233,14 @@ def _name_the_miner(ctx, msg):
     return '%s: %s' % (endpoint, msg)
 
 
+def _api_hint(ctx, exc):
+    """A V2.2 command refused as unknown by a miner that may speak API V3 (2024+ firmware): say what to set."""
+    if getattr(exc, 'code', None) == 14 and ctx._api == 'v2' and getattr(ctx._client, 'api', 'v2') == 'v2':
+        return ('. If this miner runs 2024+ firmware it speaks API V3, whose V2.2 port knows only a few commands: set '
+                'whatsminer_api to v3 (or auto), and whatsminer_v3_password')
+    return ''
+
+
 def _check_write_access(ctx):
     """Check mode: a change would need the password and the write switch; prove both without writing.
 
@@ -256,7 +264,7 @@ def execute(handler, ctx):
         # The write may have happened: never report it as unchanged.
         result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))
     except WhatsMinerError as exc:
-        result = dict(failed=True, msg=str(exc), error=type(exc).__name__)
+        result = dict(failed=True, msg=str(exc) + _api_hint(ctx, exc), error=type(exc).__name__)
         code = getattr(exc, 'code', None)
         if code is not None:
             result['api_code'] = code

@@ -6,6 +6,7 @@
 import argparse
 import asyncio
 import logging
+import os
 import resource
 import signal
 import sys
@@ -112,6 +113,8 @@ def make_firmware(argv):
         return 2
     image = firmware.build_image(args.family or profile.family, args.version, model=profile.name,
                                  payload_size=args.size, corrupt=args.corrupt)
+    if os.path.dirname(args.out):
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)  # files/firmware/ need not exist yet
     with open(args.out, 'wb') as handle:
         handle.write(image)
     print('%s: %d bytes, family %s, version %s%s' % (args.out, len(image), args.family or profile.family, args.version,
