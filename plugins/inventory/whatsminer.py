@@ -20,6 +20,8 @@ description:
   - Every miner is put in the group C(miners) - the group the collection's playbooks, roles and examples target - and
     in a group per model (C(model_m30s_plus), C(model_m50), ...) that is a child of C(miners), as in the example static
     inventory. C(group_vars/model_m50.yml) then applies to both kinds of inventory and beats C(group_vars/miners.yml).
+  - The per-model groups exist already; a O(keyed_groups) entry on C(whatsminer_model) would duplicate them under
+    Ansible's own spelling (C(model_M30S_) beside C(model_m30s_plus)).
   - Values a miner reports are marked unsafe (never templated). A miner whose O(hostname_from) value is not a plain DNS
     name is named by its address, with a warning; a device whose answers cannot be read is skipped, with a warning.
   - Host variables set - C(ansible_host), C(whatsminer_port), C(whatsminer_api) (V(v2) or V(v3), which the modules
@@ -86,9 +88,12 @@ options:
         colons replaced by dashes), V(address) its IP address.
       - When the chosen value is empty or shared by several miners (factory host names often are), those miners are
         named by their address instead, with a warning.
+      - V(address) is the default because it never changes by itself; with V(hostname), a miner named by its address
+        while it has the factory host name takes its new name once one is set, and C(host_vars/<address>.yml) then
+        stops applying to it.
     type: str
     choices: [address, hostname, serial, mac]
-    default: hostname
+    default: address
   password:
     description:
       - Admin password of the discovered miners. Discovery itself never needs it (it only reads).
@@ -100,6 +105,20 @@ options:
     description: Prefix of the per-model groups.
     type: str
     default: model_
+  expected:
+    description:
+      - Addresses, in the same forms as O(networks), where a miner must be. An expected address where no miner answers
+        is still added to the inventory - in C(miners) and C(miners_missing), with C(whatsminer_missing=true) - so the
+        playbooks and the fleet report list it as unreachable instead of leaving it out.
+    type: list
+    elements: str
+    default: []
+  known_miners_file:
+    description:
+      - A JSON file on the controller in which discovery remembers every miner it finds (address, port, name, model,
+        MAC, serial, when last seen). A remembered miner that no longer answers is added like an O(expected) one, with
+        C(whatsminer_last_seen). Delete its entry from the file to forget a miner that was retired.
+    type: path
 '''
 
 EXAMPLES = r'''
@@ -135,8 +154,12 @@ cache_timeout: 600
 '''
 
 import ipaddress
+import json
 import math
+import os
 import re
+import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleParserError
@@ -153,6 +176,40 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.validation imp
 
 # The group every miner is in: the one name the playbooks, roles and docs use.
 GROUP = 'miners'
+# Expected or remembered miners that did not answer this discovery (also in GROUP).
+MISSING_GROUP = 'miners_missing'
+KNOWN_FIELDS = ('address', 'port', 'model', 'mac', 'serial', 'hostname', 'api')
+
+
+def load_known_miners(path):
+    """``{"address:port": record}`` from the known-miners file; {} when it does not exist yet."""
+    try:
+        with open(path) as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise AnsibleParserError('known_miners_file %s cannot be read: %s' % (path, exc))
+    records = data.get('miners') if isinstance(data, dict) else None
+    if not isinstance(records, dict):
+        raise AnsibleParserError('known_miners_file %s does not hold {"miners": {...}}' % path)
+    return dict((key, record) for key, record in records.items() if isinstance(record, dict) and record.get('address'))
+
+
+def save_known_miners(path, known, miners, names, now=None):
+    """Record the miners just found (last seen now) beside the remembered ones; written atomically."""
+    seen = now or time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+    records = dict(known)
+    for miner in miners:
+        record = dict((field, miner.get(field)) for field in KNOWN_FIELDS)
+        record.update(name=names.get((miner['address'], miner['port'])), last_seen=seen)
+        records['%s:%d' % (miner['address'], miner['port'])] = record
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix='.known-miners-')
+    with os.fdopen(handle, 'w') as output:
+        json.dump(dict(miners=records), output, indent=1, sort_keys=True)
+    os.replace(temporary, path)
 SCAN_SECTIONS = ('version', 'status', 'summary', 'miner_info')
 _RANGE_RE = re.compile(r'^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$')
 
@@ -333,6 +390,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if update_cache:
             self._cache[cache_key] = miners
         self._populate(miners)
+        self._populate_missing(miners)
 
     def _discover(self):
         addresses = expand_addresses(self.get_option('networks'), 'networks')
@@ -354,6 +412,44 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for reason in skipped:
             self.display.warning('whatsminer inventory: skipped a device whose answers could not be read: %s' % reason)
         return miners
+
+    def _populate_missing(self, miners):
+        """Add the expected and the remembered miners that did not answer, so that they are seen missing."""
+        found = set((miner['address'], miner['port']) for miner in miners)
+        port = int(self.get_option('port'))
+        known_file = self.get_option('known_miners_file')
+        known = load_known_miners(known_file) if known_file else {}
+        missing = {}
+        for address in expand_addresses(self.get_option('expected'), 'expected'):
+            key = (str(address), port)
+            if key not in found:
+                missing[key] = known.get('%s:%d' % key) or dict(address=str(address), port=port)
+        for record in known.values():
+            key = (record.get('address'), record.get('port'))
+            if key not in found:
+                missing.setdefault(key, record)
+        if known_file:
+            save_known_miners(known_file, known, miners, self._host_names)
+        if not missing:
+            return
+        self.inventory.add_group(MISSING_GROUP)
+        for (address, port), record in sorted(missing.items()):
+            name = record.get('name') if isinstance(record.get('name'), str) and _SAFE_NAME_RE.match(record.get('name')) else address
+            host = self.inventory.add_host(name, group=GROUP)
+            self.inventory.add_child(MISSING_GROUP, host)
+            self.inventory.set_variable(host, 'ansible_host', address)
+            self.inventory.set_variable(host, 'whatsminer_port', port)
+            self.inventory.set_variable(host, 'whatsminer_missing', True)
+            if record.get('model'):
+                group = self.inventory.add_group(model_group(record['model'], self.get_option('group_prefix')))
+                self.inventory.add_child(GROUP, group)
+                self.inventory.add_child(group, host)
+            for variable in ('last_seen', 'model', 'mac', 'serial', 'api'):
+                self.inventory.set_variable(host, 'whatsminer_%s' % variable, wrap_var(record.get(variable)))
+            if self.get_option('password'):
+                self.inventory.set_variable(host, 'whatsminer_password', self.get_option('password'))
+        self.display.warning('whatsminer inventory: %d expected or remembered miners did not answer: %s (group %s)'
+                             % (len(missing), ', '.join('%s:%d' % key for key in sorted(missing)[:20]), MISSING_GROUP))
 
     def _names(self, miners):
         source = self.get_option('hostname_from')
@@ -378,7 +474,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         password = self.get_option('password')
         prefix = self.get_option('group_prefix')
         self.inventory.add_group(GROUP)
+        self._host_names = {}
         for name, miner in zip(self._names(miners), miners):
+            self._host_names[(miner['address'], miner['port'])] = name
             host = self.inventory.add_host(name, group=GROUP)
             self.inventory.set_variable(host, 'ansible_host', miner['address'])
             self.inventory.set_variable(host, 'whatsminer_port', miner['port'])

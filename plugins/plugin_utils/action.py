@@ -86,6 +86,10 @@ class WhatsMinerActionModule(ActionBase):
             resolve_path=self._resolve_controller_path,
         )
         result.update(execute(module.run, ctx))
+        if result.get('failed') and self.TARGETS_MINER and not self._task.args.get('host') \
+                and task_vars.get('inventory_hostname') in ('localhost', '127.0.0.1', '::1'):
+            result['msg'] = '%s. The task ran on localhost: the modules target the miners themselves - run them in a play on ' \
+                            'the miners (hosts: miners), or set the host option' % result.get('msg', 'failed')
         # Results carry what miners sent (versions, host names, pool URLs): data, never templates.
         # ansible-core wraps task results too; this does not depend on it.
         return wrap_var(remove_values(result, no_log_values))

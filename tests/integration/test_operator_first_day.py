@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -183,3 +184,51 @@ def test_a_typo_names_the_module(fleet, playbook):
 ''', limit=fleet.ids[0])
     assert run.returncode != 0
     assert run.result('power')['msg'].startswith('Unsupported parameters for (minerops.whatsminer.whatsminer_power) module: power_limt.')
+
+
+def _inventory_list(source):
+    completed = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'ansible-inventory'), '-i', str(source), '--list'],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=120,
+                               env=dict(os.environ, ANSIBLE_NOCOLOR='1'))
+    assert completed.returncode == 0, completed.stderr.decode()
+    return json.loads(completed.stdout), completed.stderr.decode()
+
+
+def test_a_dead_miner_stays_in_the_inventory_and_the_report(make_fleet, tmp_path):
+    """Discovery remembers the miners it found: one that stops answering is listed missing, not left out."""
+    fleet = make_fleet(miners=3)
+    hosts = [miner['host'] for miner in fleet.miners]
+    prefix = hosts[0].rsplit('.', 1)[0]
+    never_there = '%s.250' % prefix
+    known = tmp_path / 'known-miners.json'
+    source = tmp_path / 'site.whatsminer.yml'
+    source.write_text('plugin: minerops.whatsminer.whatsminer\nnetworks: [%s.1-%s.20]\ntimeout: 1\npassword: admin\n'
+                      'expected: [%s]\nknown_miners_file: %s\n' % (prefix, prefix, never_there, known))
+    first, warnings = _inventory_list(source)
+    assert sorted(first['miners']['hosts']) == sorted(hosts + [never_there])
+    assert first['miners_missing']['hosts'] == [never_there] and 'did not answer' in warnings
+    assert sorted(json.loads(known.read_text())['miners']) == sorted('%s:4028' % host for host in hosts)
+
+    fleet.fault(fleet.ids[1], 'refuse')
+    second, warnings = _inventory_list(source)
+    assert sorted(second['miners_missing']['hosts']) == sorted([hosts[1], never_there])
+    dead = second['_meta']['hostvars'][hosts[1]]
+    assert dead['whatsminer_missing'] is True and dead['whatsminer_last_seen'] and dead['whatsminer_model']
+    run = run_playbook(os.path.join(PLAYBOOKS, 'report.yml'), str(source), str(tmp_path),
+                       extra_vars=dict(fleet_report_dir=str(tmp_path / 'reports')))
+    assert run.returncode == 0, run.output
+    assert '4 miners (2 unreachable)' in run.output, run.output[-3000:]
+
+
+def test_a_task_on_localhost_says_where_modules_belong(tmp_path):
+    run = run_playbook('''
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: facts
+      minerops.whatsminer.whatsminer_facts:
+        timeout: 1
+        port: 1
+''', 'localhost,', str(tmp_path))
+    assert run.returncode != 0
+    assert 'hosts: miners' in run.result('facts')['msg']
