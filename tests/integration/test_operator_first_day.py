@@ -232,3 +232,17 @@ def test_a_task_on_localhost_says_where_modules_belong(tmp_path):
 ''', 'localhost,', str(tmp_path))
     assert run.returncode != 0
     assert 'hosts: miners' in run.result('facts')['msg']
+
+
+def test_a_rerun_spends_its_canary_on_a_miner_still_to_upgrade(make_fleet, tmp_path):
+    fleet = make_fleet(miners=3, models=['M50'], restart_seconds=0.3, extra_args=['--ramp-seconds', '0.5'])
+    fleet.patch(fleet.ids[0], {'firmware_version': '20250101.22.REL'})  # upgraded by the run that stopped
+    inventory = _own_inventory(fleet, tmp_path, {})
+    variables = dict(firmware_rollout_src=_image(tmp_path), firmware_rollout_version='20250101.22.REL',
+                     firmware_batches=[1, 1, 1], firmware_rollout_hashrate_interval=1)
+    run = run_playbook(os.path.join(PLAYBOOKS, 'firmware.yml'), inventory, str(tmp_path), extra_vars=variables)
+    assert run.returncode == 0, run.output
+    batches = [entry['host'] for entry in run.results if entry['task'].endswith('Upload the firmware and wait for the reboot')]
+    # The miners still to upgrade come first: the canary is one of them, the current one comes last.
+    assert sorted(batches[:2]) == sorted(fleet.ids[1:]) and batches[2] == fleet.ids[0], batches
+    assert '2 upgraded, 1 already current' in run.output
