@@ -15,6 +15,8 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    MinerTimeout,
+    MinerUnreachable,
     OutcomeUnknown,
     WhatsMinerError,
     format_endpoint,
@@ -265,6 +267,10 @@ def execute(handler, ctx):
         result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))
     except WhatsMinerError as exc:
         result = dict(failed=True, msg=str(exc) + _api_hint(ctx, exc), error=type(exc).__name__)
+        if getattr(exc, 'phase', None) in ('resolve', 'connect') and not ctx.commands_sent \
+                and isinstance(exc, (MinerUnreachable, MinerTimeout)):
+            # Nothing answers at the miner's address: Ansible's own notion of a host it cannot reach.
+            result['unreachable'] = True
         code = getattr(exc, 'code', None)
         if code is not None:
             result['api_code'] = code

@@ -90,6 +90,9 @@ class WhatsMinerActionModule(ActionBase):
                 and task_vars.get('inventory_hostname') in ('localhost', '127.0.0.1', '::1'):
             result['msg'] = '%s. The task ran on localhost: the modules target the miners themselves - run them in a play on ' \
                             'the miners (hosts: miners), or set the host option' % result.get('msg', 'failed')
+        if result.get('unreachable'):
+            # Ansible counts a result as unreachable only when it is not also failed.
+            result.pop('failed', None)
         # Results carry what miners sent (versions, host names, pool URLs): data, never templates.
         # ansible-core wraps task results too; this does not depend on it.
         return wrap_var(remove_values(result, no_log_values))

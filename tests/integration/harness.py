@@ -153,7 +153,11 @@ class PlaybookRun:
         return {entry['host']: bool(entry['result'].get('changed')) for entry in self.for_task(task_name)}
 
     def failed(self, task_name):
-        return {entry['host']: entry['status'] == 'failed' for entry in self.for_task(task_name)}
+        """Hosts the task failed on; a miner nothing answers at counts (Ansible reports it unreachable)."""
+        return {entry['host']: entry['status'] in ('failed', 'unreachable') for entry in self.for_task(task_name)}
+
+    def unreachable(self, task_name):
+        return {entry['host']: entry['status'] == 'unreachable' for entry in self.for_task(task_name)}
 
 
 def use_example_group_vars(inventory_dir):

@@ -74,6 +74,8 @@ def test_unreachable(fleet, playbook):
     fleet.fault(fleet.ids[0], 'refuse')
     strict = playbook(fleet, PLAY % ('[min]', 'true'))
     assert strict.failed('facts') == {fleet.ids[0]: True, fleet.ids[1]: False}
+    assert strict.unreachable('facts') == {fleet.ids[0]: True, fleet.ids[1]: False}  # PLAY RECAP: unreachable=1
+    assert 'unreachable=1' in strict.output
     assert fleet.miners[0]['host'] in strict.result('facts', fleet.ids[0])['msg']
     lenient = playbook(fleet, PLAY % ('[min]', 'false'))
     assert lenient.returncode == 0, lenient.output

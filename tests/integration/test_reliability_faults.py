@@ -382,7 +382,11 @@ def _check(fault, module, flow, outcome, asked):
     assert entry is not None, 'no result for %s under %s:\n%s' % (module, fault, outcome['output'][-3000:])
     result = entry['result']
     status = entry['status']
-    assert status in ('ok', 'failed'), (status, result)
+    assert status in ('ok', 'failed', 'unreachable'), (status, result)
+    if status == 'unreachable':
+        # Nothing answered at the miner's address (refused, connect timeout): Ansible's unreachable host.
+        assert result.get('unreachable') and not result.get('commands') and not result.get('changed'), result
+        status = 'failed'
     if flow == 'direct':
         # measured around the module's own work: bounded by its timeouts, never a hang
         limit = WAIT_TIMEOUT + 4 * TIMEOUT + 3 if module in WAITING_MODULES else 3 * TIMEOUT + 2
