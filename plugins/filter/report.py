@@ -17,7 +17,7 @@ COLUMNS = (
     ('factory_hashrate_ths', 'Factory TH/s'), ('power_w', 'Power W'), ('efficiency_jth', 'J/TH'),
     ('env_temp_c', 'Env degC'), ('chip_temp_avg_c', 'Chip avg degC'), ('chip_temp_max_c', 'Chip max degC'),
     ('fan_in_rpm', 'Fan in RPM'), ('fan_out_rpm', 'Fan out RPM'), ('uptime_s', 'Uptime s'), ('pool', 'Active pool'),
-    ('hostname', 'Host name'), ('mac', 'MAC'), ('serial', 'Serial'), ('error_count', 'Errors'), ('error', 'Unreachable because'),
+    ('hostname', 'Host name'), ('mac', 'MAC'), ('serial', 'Serial'), ('error_count', 'Errors'), ('error', 'Error (or why unreachable)'),
 )
 
 
@@ -75,7 +75,7 @@ def report_rows(hosts, hostvars):
             error_count=len(errors),
             errors=[dict(code=e.get('code'), component=e.get('component'), description=e.get('description'), time=e.get('time'))
                     for e in errors],
-            error=view.get('error') if not view.get('reachable') else None,
+            error=view.get('error'),
         ))
     return rows
 

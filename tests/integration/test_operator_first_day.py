@@ -246,3 +246,18 @@ def test_a_rerun_spends_its_canary_on_a_miner_still_to_upgrade(make_fleet, tmp_p
     # The miners still to upgrade come first: the canary is one of them, the current one comes last.
     assert sorted(batches[:2]) == sorted(fleet.ids[1:]) and batches[2] == fleet.ids[0], batches
     assert '2 upgraded, 1 already current' in run.output
+
+
+def test_the_report_lists_a_miner_that_answers_with_an_error_as_reachable(make_fleet, tmp_path):
+    """A stale whatsminer_api: v2 on a V3 miner: the report shows it reachable, with the error and its hint."""
+    fleet = make_fleet(miners=2, models=['M50', 'M60'], extra_args=['--api', 'mixed', '--v3-password', V3_PASSWORD])
+    inventory = _own_inventory(fleet, tmp_path, {})
+    reports = tmp_path / 'reports'
+    run = run_playbook(os.path.join(PLAYBOOKS, 'report.yml'), inventory, str(tmp_path),
+                       extra_vars=dict(fleet_report_dir=str(reports), whatsminer_api='v2'))
+    assert run.returncode == 0, run.output
+    data = json.loads((reports / 'whatsminer-fleet.json').read_text())
+    rows = {row['name']: row for row in data['miners']}
+    v3 = [miner['id'] for miner in fleet.miners if fleet.state(miner['id'])['settings']['api'] == 'v3'][0]
+    assert rows[v3]['reachable'] is True and 'whatsminer_api to v3' in (rows[v3]['error'] or ''), rows[v3]
+    assert data['totals']['unreachable'] == 0
