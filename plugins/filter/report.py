@@ -40,7 +40,11 @@ def report_rows(hosts, hostvars):
     rows = []
     for name in hosts:
         variables = hostvars[name]
-        view = _facts(variables) or dict(reachable=False, error='no facts gathered')
+        view = _facts(variables)
+        if view is None and variables.get('fleet_report_error'):
+            # It answered, with an error (the fleet_report role keeps the message): reachable, not unreadable silence.
+            view = dict(reachable=True, host=variables.get('ansible_host'), error=variables['fleet_report_error'])
+        view = view or dict(reachable=False, error='no facts gathered')
         network = view.get('network') or {}
         pools = view.get('pools') or []
         active = [p for p in pools if p.get('stratum_active')] or [p for p in pools if p.get('status') == 'Alive']
