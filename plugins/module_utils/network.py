@@ -81,10 +81,63 @@ def read_network(client):
                 gateway=info.get('gateway'), dns=info.get('dns') or [], hostname=info.get('hostname'), mac=info.get('mac'))
 
 
+def _destination(ctx, wanted, current):
+    """``(address, moves, to_dhcp)``: where the miner answers after the change, and whether that is elsewhere.
+
+    Static -> DHCP: the new address is only known when the operator declares it (``dhcp_address``, a DHCP
+    reservation); without it the address is None.
+    """
+    dhcp_address = ctx.params.get('dhcp_address')
+    if wanted.get('proto') == 'static':
+        return wanted['ip'], wanted['ip'] != current.get('ip'), False
+    to_dhcp = wanted.get('proto') == 'dhcp' and current.get('proto') != 'dhcp'
+    if to_dhcp and dhcp_address:
+        return dhcp_address, dhcp_address != ctx.host, True
+    return (None if to_dhcp else ctx.host), False, to_dhcp
+
+
+def _net_config_params(wanted, current):
+    if wanted['proto'] == 'dhcp':
+        return dict(param='dhcp')
+    return dict(ip=wanted['ip'], mask=wanted['netmask'], gate=wanted['gateway'], dns=' '.join(wanted['dns']),
+                host=wanted.get('hostname') or current.get('hostname') or '')
+
+
+def _set_hostname(ctx, hostname):
+    ctx.write('set_hostname', hostname=hostname)
+    wait_until(ctx.client, lambda: read_network(ctx.client)['hostname'] == hostname, ctx.params['wait_timeout'],
+               'hostname %s' % hostname)
+
+
+def _apply_net_config(ctx, wanted, current, after, result):
+    """Send net_config, then follow the miner to where it answers and read the settings back there."""
+    address, moves, to_dhcp = _destination(ctx, wanted, current)
+    outcome = send_restarting(ctx, 'net_config', False, 0, **_net_config_params(wanted, current))
+    result['replied'] = outcome['replied']
+    if to_dhcp:
+        result['mac'] = current.get('mac')
+    if not ctx.params['wait']:
+        result['pending_restart'] = True
+        return
+    if address is None:
+        result.update(address=None, moved=None, pending_restart=True)
+        ctx.warn('the miner (MAC %s) now takes its address from DHCP, which the module cannot know: it did not wait '
+                 'for it. Find it with the inventory plugin or your DHCP leases, or set dhcp_address to the '
+                 'address reserved for it' % (current.get('mac') or 'unknown'))
+        return
+    client = ctx.make_client(host=address) if moves else ctx.client
+    result['restart_seconds'] = wait_for_restart(client, ctx.params['wait_timeout'], went_down=moves or not outcome['replied'])
+    now = read_network(client)
+    mismatched = [name for name in after if now.get(name) != after[name]]
+    if mismatched:
+        raise ModuleFailure('after net_config the miner reports %s' % ', '.join('%s=%r' % (n, now.get(n)) for n in mismatched),
+                            network=now, address=client.host)
+    result['moved'] = moves
+
+
 def ensure_network(ctx):
     """Module entry point for whatsminer_network."""
-    params = ctx.params
-    wanted = validate_network(params)
+    wanted = validate_network(ctx.params)
     if not wanted:
         raise ModuleFailure('set proto (dhcp or static with address, netmask, gateway, dns) and/or hostname')
     ctx.require_password('change network settings')
@@ -92,47 +145,14 @@ def ensure_network(ctx):
     compared = sorted(wanted) if wanted.get('proto') != 'dhcp' else ['proto'] + (['hostname'] if 'hostname' in wanted else [])
     before = {name: current.get(name) for name in compared}
     after = {name: wanted[name] for name in compared}
-    address_moves = wanted.get('proto') == 'static' and wanted['ip'] != current.get('ip')
-    # Static -> DHCP: the new address is only known when the operator declares it (a DHCP reservation).
-    to_dhcp = wanted.get('proto') == 'dhcp' and current.get('proto') != 'dhcp'
-    if to_dhcp and params.get('dhcp_address'):
-        address_moves = params['dhcp_address'] != ctx.host
-    new_address = wanted['ip'] if wanted.get('proto') == 'static' else params.get('dhcp_address')
-    result = dict(address=new_address if address_moves else ctx.host, moved=False, pending_restart=False)
+    address, moves, dummy = _destination(ctx, wanted, current)
+    result = dict(address=address if moves else ctx.host, moved=False, pending_restart=False)
 
     def apply():
-        network_changed = any(before[name] != after[name] for name in compared if name != 'hostname')
-        if not network_changed:
-            ctx.write('set_hostname', hostname=wanted['hostname'])
-            wait_until(ctx.client, lambda: read_network(ctx.client)['hostname'] == wanted['hostname'],
-                       params['wait_timeout'], 'hostname %s' % wanted['hostname'])
-            return
-        if wanted['proto'] == 'dhcp':
-            command_params = dict(param='dhcp')
+        if all(before[name] == after[name] for name in compared if name != 'hostname'):
+            _set_hostname(ctx, wanted['hostname'])  # only the host name differs: no network restart
         else:
-            command_params = dict(ip=wanted['ip'], mask=wanted['netmask'], gate=wanted['gateway'], dns=' '.join(wanted['dns']),
-                                  host=wanted.get('hostname') or current.get('hostname') or '')
-        outcome = send_restarting(ctx, 'net_config', False, 0, **command_params)
-        result['replied'] = outcome['replied']
-        if to_dhcp:
-            result['mac'] = current.get('mac')
-        if not params['wait']:
-            result['pending_restart'] = True
-            return
-        if to_dhcp and not params.get('dhcp_address'):
-            result.update(address=None, moved=None, pending_restart=True)
-            ctx.warn('the miner (MAC %s) now takes its address from DHCP, which the module cannot know: it did not wait '
-                     'for it. Find it with the inventory plugin or your DHCP leases, or set dhcp_address to the '
-                     'address reserved for it' % (current.get('mac') or 'unknown'))
-            return
-        client = ctx.make_client(host=new_address) if address_moves else ctx.client
-        result['restart_seconds'] = wait_for_restart(client, params['wait_timeout'], went_down=address_moves or not outcome['replied'])
-        now = read_network(client)
-        mismatched = [name for name in compared if now.get(name) != after[name]]
-        if mismatched:
-            raise ModuleFailure('after net_config the miner reports %s' % ', '.join('%s=%r' % (n, now.get(n)) for n in mismatched),
-                                network=now, address=client.host)
-        result['moved'] = address_moves
+            _apply_net_config(ctx, wanted, current, after, result)
 
     result = converge(ctx, before, after, apply, result=result)
     if not result['changed']:
