@@ -50,6 +50,12 @@ def validate_network(params):
         if params.get('dhcp_address'):
             _ipv4('dhcp_address', params['dhcp_address'])
         return wanted
+    wanted.update(_validate_static(params))
+    return wanted
+
+
+def _validate_static(params):
+    """The static address settings, refused when they do not fit together."""
     missing = [name for name in ('address', 'netmask', 'gateway') if not params.get(name)]
     if missing:
         raise ModuleFailure('proto=static needs %s' % ', '.join(missing))
@@ -71,8 +77,7 @@ def validate_network(params):
     dns = [str(_ipv4('dns', server)) for server in params.get('dns') or []]
     if len(dns) > 3:
         raise ModuleFailure('dns lists %d servers; at most 3 are allowed' % len(dns))
-    wanted.update(ip=str(address), netmask=params['netmask'], gateway=str(gateway), dns=dns)
-    return wanted
+    return dict(ip=str(address), netmask=params['netmask'], gateway=str(gateway), dns=dns)
 
 
 def read_network(client):

@@ -86,6 +86,34 @@ def check_time_options(params):
 _FREE_FORM = ('params',)
 
 
+def _refuse_boolean(label, value):
+    if isinstance(value, bool):
+        raise ModuleFailure('%s got the boolean %s, not text: YAML reads yes/no/true/false/on/off as booleans; '
+                            'quote the value' % (label, value))
+
+
+def _text_items(name, label, option, value):
+    """``(label, item)`` for the text items of a list or free dict option (no sub-options)."""
+    if option.get('options'):
+        return []
+    if option.get('type') == 'list' and option.get('elements', 'str') == 'str' and isinstance(value, list):
+        return [('%s[%d]' % (label, index), item) for index, item in enumerate(value, start=1)]
+    if option.get('type') == 'dict' and isinstance(value, dict) and name not in _FREE_FORM:
+        return [('%s.%s' % (label, key), item) for key, item in value.items()]
+    return []
+
+
+def _sub_arguments(label, option, value):
+    """``(prefix, arguments)`` for each set of sub-options inside ``value`` (a dict, or a list of dicts)."""
+    if not option.get('options'):
+        return []
+    if isinstance(value, dict):
+        return [(label + '.', value)]
+    if isinstance(value, list):
+        return [('%s[%d].' % (label, index), item) for index, item in enumerate(value, start=1) if isinstance(item, dict)]
+    return []
+
+
 def refuse_yaml_booleans(spec, args, where=''):
     """Refuse booleans given for text options, nested ones included, naming the option.
 
@@ -94,23 +122,10 @@ def refuse_yaml_booleans(spec, args, where=''):
     """
     for name, option in spec.items():
         value = args.get(name) if isinstance(args, dict) else None
-        label = '%s%s' % (where, name)
-        kind = option.get('type', 'str')
-        if kind == 'str' and isinstance(value, bool):
-            raise ModuleFailure('%s got the boolean %s, not text: YAML reads yes/no/true/false/on/off as booleans; '
-                                'quote the value' % (label, value))
-        sub = option.get('options')
-        if sub and isinstance(value, dict):
-            refuse_yaml_booleans(sub, value, label + '.')
-        elif sub and isinstance(value, list):
-            for index, item in enumerate(value, start=1):
-                if isinstance(item, dict):
-                    refuse_yaml_booleans(sub, item, '%s[%d].' % (label, index))
-        elif kind == 'list' and option.get('elements', 'str') == 'str' and isinstance(value, list):
-            for index, item in enumerate(value, start=1):
-                if isinstance(item, bool):
-                    raise ModuleFailure('%s[%d] got the boolean %s, not text: quote the value' % (label, index, item))
-        elif kind == 'dict' and not sub and isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, bool) and name not in _FREE_FORM:
-                    raise ModuleFailure('%s.%s got the boolean %s, not text: quote the value' % (label, key, item))
+        label = where + name
+        if option.get('type', 'str') == 'str':
+            _refuse_boolean(label, value)
+        for item_label, item in _text_items(name, label, option, value):
+            _refuse_boolean(item_label, item)
+        for prefix, arguments in _sub_arguments(label, option, value):
+            refuse_yaml_booleans(option['options'], arguments, prefix)
