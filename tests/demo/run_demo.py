@@ -49,7 +49,7 @@ def ansible(tool, *args):
 
 def playbook(inventory, name, *extra):
     output, elapsed = ansible('ansible-playbook', '-i', inventory, '--forks', '50', *(list(extra) + [os.path.join(REPO, 'playbooks', name)]))
-    recap = RECAP.findall(output)
+    recap = [row for row in RECAP.findall(output) if row[0] != 'localhost']  # the inventory check runs on localhost
     changed = sum(int(row[2]) for row in recap)
     failed = sum(int(row[4]) + int(row[3]) for row in recap)
     return output, elapsed, changed, failed, len(recap)
