@@ -210,6 +210,8 @@ def save_known_miners(path, known, miners, names, now=None):
     with os.fdopen(handle, 'w') as output:
         json.dump(dict(miners=records), output, indent=1, sort_keys=True)
     os.replace(temporary, path)
+
+
 SCAN_SECTIONS = ('version', 'status', 'summary', 'miner_info')
 _RANGE_RE = re.compile(r'^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$')
 

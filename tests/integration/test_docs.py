@@ -25,7 +25,7 @@ import sys
 import pytest
 import yaml
 
-from harness import REPO, SIMULATOR_PATH, Fleet, run_playbook  # pylint: disable=import-error
+from harness import REPO, SIMULATOR_PATH, Fleet  # pylint: disable=import-error
 
 DOCS = sorted(glob.glob(os.path.join(REPO, 'docs', 'docsite', 'rst', 'guide_*.rst')))
 README = os.path.join(REPO, 'README.md')
@@ -242,8 +242,10 @@ def _run_guide(guide, fleet, tmp_path):
     for lang, body in blocks:
         what = kind(lang, body)
         head = first_line(body)
-        if what == 'playbook' and not re.search(r'^\$ ansible-playbook .*%s' % re.escape(_name_of(project, body)),
-                                              '\n'.join(b for l, b in blocks if l == 'console'), re.M):
+        commands = '\n'.join(text for block_lang, text in blocks if block_lang == 'console')
+        run_by_a_command = re.search(r'^\$ ansible-playbook .*%s' % re.escape(_name_of(project, body)), commands, re.M) \
+            if what == 'playbook' else None
+        if what == 'playbook' and not run_by_a_command:
             extra = re.findall(r'-e (\S+)', head)
             outcomes.append((head, project.run_playbook(_name_of(project, body), sum((['-e', e] for e in extra), []))))
         elif what == 'tasks':
