@@ -155,7 +155,6 @@ cache_timeout: 600
 
 import ipaddress
 import json
-import math
 import os
 import re
 import tempfile
@@ -172,7 +171,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_seconds
 
 # The group every miner is in: the one name the playbooks, roles and docs use.
 GROUP = 'miners'
@@ -404,9 +404,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      'narrow the networks or raise max_addresses' % (len(addresses), limit))
         timeout = float(self.get_option('timeout'))
         concurrency = self.get_option('concurrency')
-        if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT or concurrency < 1:
-            raise AnsibleParserError('timeout must be a number of seconds above 0 and at most %d, and concurrency at least 1'
-                                     % MAX_TIMEOUT)
+        try:
+            check_seconds('timeout', timeout, 0.001, MAX_TIMEOUT)  # the modules' own bounds
+        except ModuleFailure as exc:
+            raise AnsibleParserError(exc.msg)
+        if concurrency < 1:
+            raise AnsibleParserError('concurrency must be at least 1')
         self.display.vvv('whatsminer inventory: probing %d addresses, %d at a time' % (len(addresses), concurrency))
         v3_port = self.get_option('v3_port') if self.get_option('detect_api') else None
         skipped = []
@@ -414,6 +417,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for reason in skipped:
             self.display.warning('whatsminer inventory: skipped a device whose answers could not be read: %s' % reason)
         return miners
+
+    def _add_miner(self, name, address, port, model):
+        """A host in GROUP (and its model group, a child of GROUP) with the connection variables."""
+        host = self.inventory.add_host(name, group=GROUP)
+        self.inventory.set_variable(host, 'ansible_host', address)
+        self.inventory.set_variable(host, 'whatsminer_port', port)
+        if self.get_option('password'):
+            self.inventory.set_variable(host, 'whatsminer_password', self.get_option('password'))
+        if model:
+            # A child of the miners group: model_<model> group_vars then beat the fleet-wide ones.
+            group = self.inventory.add_group(model_group(model, self.get_option('group_prefix')))
+            self.inventory.add_child(GROUP, group)
+            self.inventory.add_child(group, host)
+        return host
 
     def _populate_missing(self, miners):
         """Add the expected and the remembered miners that did not answer, so that they are seen missing."""
@@ -437,19 +454,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         self.inventory.add_group(MISSING_GROUP)
         for (address, port), record in sorted(missing.items()):
             name = record.get('name') if isinstance(record.get('name'), str) and _SAFE_NAME_RE.match(record.get('name')) else address
-            host = self.inventory.add_host(name, group=GROUP)
+            host = self._add_miner(name, address, port, record.get('model'))
             self.inventory.add_child(MISSING_GROUP, host)
-            self.inventory.set_variable(host, 'ansible_host', address)
-            self.inventory.set_variable(host, 'whatsminer_port', port)
             self.inventory.set_variable(host, 'whatsminer_missing', True)
-            if record.get('model'):
-                group = self.inventory.add_group(model_group(record['model'], self.get_option('group_prefix')))
-                self.inventory.add_child(GROUP, group)
-                self.inventory.add_child(group, host)
             for variable in ('last_seen', 'model', 'mac', 'serial', 'api'):
                 self.inventory.set_variable(host, 'whatsminer_%s' % variable, wrap_var(record.get(variable)))
-            if self.get_option('password'):
-                self.inventory.set_variable(host, 'whatsminer_password', self.get_option('password'))
         self.display.warning('whatsminer inventory: %d expected or remembered miners did not answer: %s (group %s)'
                              % (len(missing), ', '.join('%s:%d' % key for key in sorted(missing)[:20]), MISSING_GROUP))
 
@@ -473,25 +482,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, miners):
         strict = self.get_option('strict')
-        password = self.get_option('password')
-        prefix = self.get_option('group_prefix')
         self.inventory.add_group(GROUP)
         self._host_names = {}
         for name, miner in zip(self._names(miners), miners):
             self._host_names[(miner['address'], miner['port'])] = name
-            host = self.inventory.add_host(name, group=GROUP)
-            self.inventory.set_variable(host, 'ansible_host', miner['address'])
-            self.inventory.set_variable(host, 'whatsminer_port', miner['port'])
+            host = self._add_miner(name, miner['address'], miner['port'], miner.get('model'))
             for variable, key in HOST_VARS:
                 # What a miner sends is data, never a template: marked unsafe on every ansible-core.
                 self.inventory.set_variable(host, variable, wrap_var(miner.get(key)))
-            if password:
-                self.inventory.set_variable(host, 'whatsminer_password', password)
-            if miner.get('model'):
-                # A child of the miners group: model_<model> group_vars then beat the fleet-wide ones.
-                group = self.inventory.add_group(model_group(miner['model'], prefix))
-                self.inventory.add_child(GROUP, group)
-                self.inventory.add_child(group, host)
             hostvars = self.inventory.get_host(host).get_vars()
             self._set_composite_vars(self.get_option('compose'), hostvars, host, strict=strict)
             self._add_host_to_composed_groups(self.get_option('groups'), hostvars, host, strict=strict)

@@ -310,16 +310,6 @@ def decode_frames(data, max_bytes=DEFAULT_MAX_REPLY_BYTES):
         frames.append(frame)
 
 
-def _reason(exc):
-    if isinstance(exc, ConnectionResetError):
-        return 'connection reset by peer'
-    if isinstance(exc, BrokenPipeError):
-        return 'broken pipe'
-    if getattr(exc, 'strerror', None):
-        return exc.strerror
-    return exc.__class__.__name__
-
-
 class _Link(object):
     """One open TCP connection to the V3 port with its frame decoder.
 
@@ -338,11 +328,9 @@ class _Link(object):
         self.last_used = clock()
         self.exchanges = 0
 
-    def begin(self, deadline=None):
-        """Start the deadline of the next exchange: a :class:`Deadline`, seconds, or the timeout."""
-        if not isinstance(deadline, Deadline):
-            deadline = Deadline(self.timeout if deadline is None else deadline)
-        self.deadline = deadline
+    def begin(self, deadline):
+        """Start the deadline of the next exchange: a :class:`Deadline`, or seconds."""
+        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
 
     def close(self):
         if self.sock is not None:

@@ -175,9 +175,7 @@ class TaskContext:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
         client = self.client
-        if restarting:
-            return self.send(command, lambda: client.write(command, restarting=True, **params))
-        return self.send(command, lambda: client.write(command, **params))
+        return self.send(command, lambda: client.write(command, restarting=restarting, **params))
 
     def send(self, command, request):
         """Run ``request()``, one write; ``command`` counts as sent once its request left whole.
@@ -267,8 +265,8 @@ def execute(handler, ctx):
         result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))
     except WhatsMinerError as exc:
         result = dict(failed=True, msg=str(exc) + _api_hint(ctx, exc), error=type(exc).__name__)
-        if getattr(exc, 'phase', None) in ('resolve', 'connect') and not ctx.commands_sent \
-                and isinstance(exc, (MinerUnreachable, MinerTimeout)):
+        if isinstance(exc, (MinerUnreachable, MinerTimeout)) and exc.phase in ('resolve', 'connect') \
+                and not ctx.commands_sent:
             # Nothing answers at the miner's address: Ansible's own notion of a host it cannot reach.
             result['unreachable'] = True
         code = getattr(exc, 'code', None)
