@@ -168,10 +168,10 @@ from ansible.utils.unsafe_proxy import wrap_var
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
+    ModuleFailure,
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_seconds
 
 # The group every miner is in: the one name the playbooks, roles and docs use.

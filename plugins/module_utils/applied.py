@@ -32,7 +32,7 @@ import json
 import random
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
 
 RECORD_PREFIX = 'mo1'

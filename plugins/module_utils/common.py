@@ -17,9 +17,16 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
+    ModuleFailure,
     OutcomeUnknown,
     WhatsMinerError,
     format_endpoint,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import (
+    MAX_TIMEOUT,
+    check_hostname,
+    check_seconds,
+    check_time_options,
 )
 
 DEFAULT_PORT = 4028
@@ -60,18 +67,6 @@ def with_connection_options(spec):
     full = dict(CONNECTION_ARGUMENT_SPEC)
     full.update(spec)
     return full
-
-
-class ModuleFailure(Exception):
-    """A failure the resource logic detected itself (bad input, miner in an unexpected state).
-
-    ``details`` are returned with the failed result (never put secrets there).
-    """
-
-    def __init__(self, msg, **details):
-        super().__init__(msg)
-        self.msg = msg
-        self.details = details
 
 
 class TaskContext:
@@ -124,7 +119,6 @@ class TaskContext:
         if not 1 <= options['port'] <= 65535:
             raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
         host = options.pop('host')
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_hostname, check_seconds
         check_seconds('timeout', options['timeout'], 0.001, MAX_TIMEOUT)
         check_hostname('host', host)
         if self._client_factory is not None:
@@ -255,7 +249,6 @@ def _check_write_access(ctx):
 def execute(handler, ctx):
     """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
     try:
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_time_options
         check_time_options(ctx.params)
         result = handler(ctx)
         if ctx.check_mode and result.get('changed') and not result.get('failed'):

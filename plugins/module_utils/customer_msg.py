@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_PREFIX, read_customer_messages
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, converge
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 
 MESSAGE_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]

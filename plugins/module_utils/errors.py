@@ -14,6 +14,18 @@ from __future__ import annotations
 import re
 
 
+class ModuleFailure(Exception):
+    """A failure the resource logic detected itself (bad input, miner in an unexpected state).
+
+    ``details`` are returned with the failed result (never put secrets there).
+    """
+
+    def __init__(self, msg, **details):
+        super().__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
 def format_endpoint(host, port):
     """Return ``host:port`` (``[v6addr]:port`` for IPv6 literals)."""
     if host is None:

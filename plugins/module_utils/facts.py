@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import contextlib
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
-    InvalidCommand,
     format_endpoint,
+    InvalidCommand,
     MinerTimeout,
     MinerUnreachable,
+    ModuleFailure,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
     decode_error_codes,

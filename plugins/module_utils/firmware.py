@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import OutcomeUnknown
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_status, normalize_version
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import wait_for_restart

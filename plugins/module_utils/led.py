@@ -10,7 +10,7 @@ period, duration, start) cannot be read back and goes through the applied-settin
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_miner_info
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range
 

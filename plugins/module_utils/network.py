@@ -12,7 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, converge
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_miner_info
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text

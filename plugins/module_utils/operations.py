@@ -9,7 +9,7 @@ import os
 import re
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import OutcomeUnknown
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_summary
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_until

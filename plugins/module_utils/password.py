@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WrongPassword
 
 _PASSWORD = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')

@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_status, normalize_summary
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range

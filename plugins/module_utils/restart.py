@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
+    ModuleFailure,
     OutcomeUnknown,
     ProtocolError,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import converge_unreadable
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_range, check_text
 
 _POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}\Z')

@@ -14,7 +14,7 @@ import ipaddress
 import math
 import re
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 
 # Printable ASCII without quotes, backslash and whitespace.
 _SAFE_TEXT = re.compile(r'^[!#-\[\]-~]*\Z')

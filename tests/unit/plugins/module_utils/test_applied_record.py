@@ -13,7 +13,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import
     format_record,
     parse_record,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import ModuleFailure, TaskContext
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext
 
 OK = {'STATUS': 'S', 'Code': 131, 'Msg': 'API command OK'}
 
