@@ -171,6 +171,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     ModuleFailure,
     WhatsMinerError,
 )
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import choose_api, open_miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_seconds
 
@@ -261,32 +262,28 @@ def probe(address, port, timeout, client_factory=None, v3_port=None):
     WhatsMiner API means no miner. The other sections are best effort. With ``v3_port`` the
     miner's API V3 port is asked too, to record which API the modules should speak.
     """
-    if client_factory is None:
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient as client_factory
-    client = client_factory(address, port=port, timeout=timeout)
+    client = client_factory(address, port=port, timeout=timeout) if client_factory is not None else None
+    miner = open_miner('v2', address, dict(port=port, timeout=timeout), client=client)
     try:
-        raw = read_sections(client, ['version'])
+        sections = read_sections(miner, ['version'])
     except WhatsMinerError:
         return None
-    view = build_view(raw, address, port)
+    view = build_view(sections, address, port)
     if not view.get('model') and not view.get('api_version'):
         return None
     for section in SCAN_SECTIONS[1:]:
         try:
-            raw.update(read_sections(client, [section]))
+            sections.update(read_sections(miner, [section]))
         except (MinerUnreachable, MinerTimeout):
             break
         except WhatsMinerError:
             continue
-    view = build_view(raw, address, port)
+    view = build_view(sections, address, port)
     network = view.get('network') or {}
     api = 'v2'
     if v3_port:
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import V3PortBusy, probe_v3
-        try:
-            api = 'v3' if probe_v3(address, v3_port, timeout) is not None else 'v2'
-        except V3PortBusy:
-            api = 'v3'  # it listens on the V3 port, its client slots are just full right now
+        # A V3 port that accepts and closes at once listens: its client slots are just full right now.
+        api = choose_api('auto', address, v3_port, timeout, busy_is_v3=True)
     return dict(
         api=api,
         v3_port=v3_port if api == 'v3' else None,

@@ -86,13 +86,6 @@ def format_record(entries):
     return text
 
 
-def read_customer_messages(client):
-    """get_customer_msg needs a token: it goes through the encrypted channel."""
-    reply = client.write('get_customer_msg')
-    msg = reply.get('Msg') if isinstance(reply, dict) else None
-    return msg if isinstance(msg, dict) else {}
-
-
 class AppliedRecord:
     """What the collection last applied, as recorded on the miner (or nothing without a slot)."""
 
@@ -104,15 +97,14 @@ class AppliedRecord:
         self.entries = None
         self.foreign = False
         # API V3 reads most of these settings back: the miner's own value beats any record.
-        reader = getattr(ctx.client, 'read_write_only_settings', None)
-        self.read_back = reader() if reader else {}
+        self.read_back = ctx.miner.settings() or {}
         if self.slot:
             ctx.require_password('read the applied-settings record')
             self.entries = self._read()
 
     def _read(self):
         """The record's entries as the miner holds them now ({} for an empty slot)."""
-        text = read_customer_messages(self.ctx.client).get(self.slot, '')
+        text = self.ctx.miner.customer_messages().get(self.slot, '')
         entries = parse_record(text)
         if entries is None:
             self.foreign = bool(text)

@@ -20,7 +20,6 @@ import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import TokenCredentials, require_libraries
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
-    ApiError,
     MinerTimeout,
     MinerUnreachable,
     NoReply,
@@ -318,51 +317,6 @@ class WhatsMinerClient(object):
         reply = self.write('update_pwd', old=self._password, new=new)
         self.set_password(new)
         return reply
-
-    # ------------------------------------------------------------------ restarts
-
-    def _probe(self, probe):
-        try:
-            self.read(probe)
-            return True
-        except ApiError:
-            return True  # it answered
-        except (MinerUnreachable, MinerTimeout, ProtocolError):
-            return False
-
-    def wait_until_reachable(self, timeout=300.0, interval=5.0, probe='get_version'):
-        """Poll with a cheap read until the miner answers; return the seconds waited.
-
-        Raises MinerTimeout(phase='wait') when it does not answer within ``timeout``.
-        """
-        start = self._clock()
-        deadline = start + timeout
-        while True:
-            if self._probe(probe):
-                return self._clock() - start
-            now = self._clock()
-            if now >= deadline:
-                raise MinerTimeout(self.host, self.port, timeout, phase='wait')
-            self._sleep(max(0.0, min(interval, deadline - now)))
-
-    def wait_until_down_then_up(self, down_timeout=60.0, up_timeout=600.0, interval=2.0, probe='get_version'):
-        """After a restarting command: wait until the API stops answering, then until it answers again.
-
-        Returns ``{'went_down': bool, 'down_after': seconds or None, 'up_after': seconds}``.
-        Not seeing it go down within ``down_timeout`` is not an error (the restart may have been
-        quicker than the polling, or not happened); the caller reads the setting back either way.
-        """
-        start = self._clock()
-        went_down = False
-        down_after = None
-        while self._clock() - start < down_timeout:
-            if not self._probe(probe):
-                went_down = True
-                down_after = self._clock() - start
-                break
-            self._sleep(interval)
-        up = self.wait_until_reachable(up_timeout, interval, probe)
-        return {'went_down': went_down, 'down_after': down_after, 'up_after': up}
 
     # ------------------------------------------------------------------ streams
 

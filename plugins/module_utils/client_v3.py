@@ -20,39 +20,37 @@ reprs or log lines; ``requests_sent`` lists command names only.
 
 from __future__ import annotations
 
-import base64
 import collections
 import hashlib
 import json
 import os
-import select
 import struct
 import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import crypto
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
-    ApiError,
-    CommandFailed,
-    InvalidCommand,
+    V3_ENABLE_WRITES_HINT,
     MinerTimeout,
     MinerUnreachable,
     MissingLibrary,
     NoReply,
     OutcomeUnknown,
     ProtocolError,
+    V3InvalidCommand,
+    V3PermissionDenied,
+    V3WrongPassword,
     WhatsMinerError,
-    WriteApiDisabled,
-    WrongPassword,
     format_endpoint,
+    v3_error_for,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import parse_reply, to_number
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
     DEFAULT_MAX_REPLY_BYTES,
-    Deadline,
+    FRAME_HEADER,
+    FrameLink,
     Transport,
+    encode_frame,
     payload_seconds,
-    recv_some,
-    send_all,
 )
 
 DEFAULT_V3_PORT = 4433
@@ -81,7 +79,6 @@ _SALT_RESETTING_COMMANDS = frozenset((
     'set.system.reboot', 'set.system.factory_reset', 'set.system.update_firmware', 'set.user.change_passwd',
 ))
 
-_FRAME_HEADER = struct.Struct('<I')
 _CHUNK = 65536
 _FILE_CHUNK = 256 * 1024
 
@@ -90,321 +87,6 @@ _FW_HEADER_SIZE = 6812
 _FW_RECORDS_OFFSET = 24
 _FW_RECORD_SIZE = 104
 _FW_MAX_PACKAGES = 64
-
-
-# ---------------------------------------------------------------------------
-# Errors (V3 status codes, section 2.3)
-# ---------------------------------------------------------------------------
-
-_ENABLE_WRITES_HINT = (
-    'writes on API V3 need (1) the password of the account changed from its factory default (super/super, '
-    'user1/user1, ...) and (2) the "API write switch" turned on: in WhatsMinerTool select the miner and switch '
-    'on the API writes ("Miner API"), or in the miner\'s web UI; the switch state reads back as '
-    'get.device.info system.apiswitch. Also check the password and account used, and for user1-user3 that '
-    'super granted the command with set.user.permission')
-
-
-class V3ApiError(ApiError):
-    """An API V3 error reply (``code`` < 0). ``code`` is the V3 code (-1 ... -5)."""
-
-    default_hint = 'the miner refused the command (API V3)'
-
-
-class V3CommandFailed(V3ApiError, CommandFailed):
-    """Code -1: the command failed (bad value, wrong state; some firmware also reports a wrong token so)."""
-
-    default_hint = ('the miner reported that the command failed (a value out of range, or the miner not in a '
-                    'state to run it; on some firmware a wrong password also gives -1)')
-
-
-class V3InvalidCommand(V3ApiError, InvalidCommand):
-    """Code -2: unknown command, or a parameter value outside its set."""
-
-    default_hint = ('invalid command: unknown to this firmware\'s API V3 version, or a parameter value it does '
-                    'not accept')
-
-
-class V3InvalidJsonItem(V3ApiError, InvalidCommand):
-    """Code -3: a required item of the request is missing or null."""
-
-    default_hint = 'invalid JSON item: a required parameter is missing or null'
-
-
-class V3PermissionDenied(V3ApiError, WriteApiDisabled):
-    """Code -4: no permission (write switch off, default password, wrong token or account, no right)."""
-
-    default_hint = 'no permission: ' + _ENABLE_WRITES_HINT
-
-
-class V3WrongPassword(V3ApiError, WrongPassword):
-    """Code -4 (or -1) diagnosed as a wrong password for the account (write switch on, password not default)."""
-
-    default_hint = ('the miner refused the token: the password configured for the account is wrong (the API '
-                    'write switch is on and the password is not the factory default)')
-
-
-class V3OutOfMemory(V3ApiError):
-    """Code -5: the miner ran out of memory."""
-
-    default_hint = 'the miner ran out of memory; retry later or reboot it'
-
-
-_V3_ERRORS = {
-    -1: V3CommandFailed,
-    -2: V3InvalidCommand,
-    -3: V3InvalidJsonItem,
-    -4: V3PermissionDenied,
-    -5: V3OutOfMemory,
-}
-
-
-def v3_error_for(code, msg, command=None, host=None, port=None, hint=None):
-    """Return (not raise) the :class:`V3ApiError` subclass instance for a V3 ``code``."""
-    try:
-        icode = int(code)
-    except (TypeError, ValueError):
-        icode = None
-    cls = _V3_ERRORS.get(icode, V3ApiError)
-    if msg is not None and not isinstance(msg, str):
-        msg = json.dumps(msg, sort_keys=True)[:200]
-    return cls(icode if icode is not None else code, msg, command, host, port, hint=hint)
-
-
-# ---------------------------------------------------------------------------
-# Token and parameter encryption (section 3)
-# ---------------------------------------------------------------------------
-
-def token_digest(cmd, password, salt, ts):
-    """``sha256(cmd + password + salt + str(ts))``: 32 raw bytes, the token source and the AES key."""
-    if password is None:
-        raise ValueError('a password is required to compute an API V3 token')
-    src = '%s%s%s%d' % (cmd, password, salt, int(ts))
-    return hashlib.sha256(src.encode('utf-8')).digest()
-
-
-def token_from_digest(digest):
-    """The first 8 characters of the standard base64 of ``digest``."""
-    return base64.b64encode(digest).decode('ascii')[:8]
-
-
-def make_token(cmd, password, salt, ts):
-    """``base64(sha256(cmd + password + salt + ts))[:8]``."""
-    return token_from_digest(token_digest(cmd, password, salt, ts))
-
-
-def pkcs7_pad(data, block=16):
-    """PKCS#7 padding: always 1-16 bytes of value n."""
-    n = block - len(data) % block
-    return bytes(data) + bytes([n]) * n
-
-
-def _param_plaintext(param):
-    if isinstance(param, (bytes, bytearray)):
-        return bytes(param)
-    if isinstance(param, str):
-        # Already JSON text: used as is.
-        return param.encode('utf-8')
-    return json.dumps(param, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
-
-
-def encrypt_param(digest, param):
-    """AES-256-ECB encrypt the compact JSON of ``param`` with key ``digest``; PKCS#7; return base64 text.
-
-    A ``str`` ``param`` is taken as JSON text already.
-    """
-    if not crypto.HAS_CRYPTOGRAPHY:
-        raise MissingLibrary('cryptography', 'cryptography', crypto.CRYPTOGRAPHY_IMPORT_ERROR)
-    # Padded to a multiple of 16 here, so crypto.encrypt adds no zero padding of its own.
-    return crypto.encrypt(digest, pkcs7_pad(_param_plaintext(param)))
-
-
-def decrypt_param(digest, b64):
-    """Inverse of :func:`encrypt_param` (PKCS#7 or zero padding); return the decoded JSON value."""
-    plain = crypto.decrypt(digest, b64)
-    value = json.loads(plain.decode('utf-8'))
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            pass
-    return value
-
-
-# ---------------------------------------------------------------------------
-# Framing (section 1.2)
-# ---------------------------------------------------------------------------
-
-def dumps(body):
-    """Compact JSON bytes of a request body."""
-    return json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
-
-
-def encode_frame(body):
-    """``uint32 LE length`` + JSON bytes; ``body`` is a dict/list or already-encoded bytes/str."""
-    if isinstance(body, str):
-        data = body.encode('utf-8')
-    elif isinstance(body, (bytes, bytearray)):
-        data = bytes(body)
-    else:
-        data = dumps(body)
-    return _FRAME_HEADER.pack(len(data)) + data
-
-
-HEARTBEAT = _FRAME_HEADER.pack(0)
-
-
-class FrameDecoder(object):
-    """Split a byte stream into frames. Zero-length (heartbeat) frames are skipped and counted.
-
-    :meth:`feed` adds bytes; :meth:`next_frame` returns the next complete frame body or None.
-    A length above ``max_bytes`` raises :class:`ProtocolError` (the stream cannot be resynchronised).
-    """
-
-    def __init__(self, max_bytes=DEFAULT_MAX_REPLY_BYTES):
-        self.max_bytes = int(max_bytes)
-        self._buf = bytearray()
-        self.heartbeats = 0
-
-    def feed(self, data):
-        self._buf += data
-
-    @property
-    def pending(self):
-        """Bytes received but not yet returned as frames."""
-        return len(self._buf)
-
-    def next_frame(self):
-        while True:
-            if len(self._buf) < 4:
-                return None
-            length = _FRAME_HEADER.unpack_from(self._buf, 0)[0]
-            if length == 0:
-                del self._buf[:4]
-                self.heartbeats += 1
-                continue
-            if length > self.max_bytes:
-                raise ProtocolError('reply frame announces %d bytes, over the limit of %d bytes' % (length, self.max_bytes),
-                                    raw=bytes(self._buf[4:64]))
-            if len(self._buf) < 4 + length:
-                return None
-            body = bytes(self._buf[4:4 + length])
-            del self._buf[:4 + length]
-            return body
-
-    def take(self, n):
-        """Remove and return up to ``n`` raw (unframed) bytes from the buffer."""
-        data = bytes(self._buf[:n])
-        del self._buf[:n]
-        return data
-
-
-def decode_frames(data, max_bytes=DEFAULT_MAX_REPLY_BYTES):
-    """Return ``(frames, rest)`` for a byte string: every complete non-heartbeat frame and the leftover bytes."""
-    decoder = FrameDecoder(max_bytes)
-    decoder.feed(data)
-    frames = []
-    while True:
-        frame = decoder.next_frame()
-        if frame is None:
-            return frames, decoder.take(decoder.pending)
-        frames.append(frame)
-
-
-class _Link(object):
-    """One open TCP connection to the V3 port with its frame decoder.
-
-    Each exchange runs against a :class:`Deadline` set by :meth:`begin` (the client's timeout);
-    the firmware flow gives its final answer a longer one.
-    """
-
-    def __init__(self, sock, host, port, timeout, max_bytes, clock):
-        self.sock = sock
-        self.host = host
-        self.port = port
-        self.timeout = timeout
-        self.deadline = Deadline(timeout)
-        self.decoder = FrameDecoder(max_bytes)
-        self._clock = clock
-        self.last_used = clock()
-        self.exchanges = 0
-
-    def begin(self, deadline):
-        """Start the deadline of the next exchange: a :class:`Deadline`, or seconds."""
-        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
-
-    def close(self):
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
-
-    def usable(self, idle_limit):
-        """False when the peer closed the connection, sent unsolicited bytes, or it idled too long."""
-        if self.sock is None or self.decoder.pending:
-            return False
-        if self._clock() - self.last_used > idle_limit:
-            return False
-        try:
-            readable = select.select([self.sock], [], [], 0)[0]
-        except (OSError, ValueError):
-            return False
-        # Readable while idle: EOF, a reset or unsolicited data (e.g. set.miner.report pushes).
-        return not readable
-
-    def send(self, data):
-        send_all(self.sock, data, self.deadline, self.timeout, self.host, self.port)
-        self.last_used = self._clock()
-
-    def _recv(self, timeout, command, partial):
-        try:
-            chunk = recv_some(self.sock, self.deadline, timeout, self.host, self.port,
-                              '%d bytes of the reply received' % partial if partial else 'nothing received')
-        except ConnectionResetError:
-            chunk = b''
-        self.last_used = self._clock()
-        if not chunk:
-            if partial:
-                raise ProtocolError('the miner closed the connection inside a reply frame (%d bytes received)' % partial,
-                                    self.host, self.port)
-            raise NoReply(self.host, self.port, command)
-        return chunk
-
-    def read_frame(self, command=None, timeout=None):
-        """Return the body of the next non-heartbeat frame."""
-        timeout = self.timeout if timeout is None else timeout
-        while True:
-            try:
-                frame = self.decoder.next_frame()
-            except ProtocolError as exc:
-                raise exc.with_endpoint(self.host, self.port)
-            if frame is not None:
-                self.exchanges += 1
-                return frame
-            self.decoder.feed(self._recv(timeout, command, self.decoder.pending))
-
-    def read_raw(self, length, sink, command=None, timeout=None):
-        """Stream exactly ``length`` unframed bytes (buffered ones first) to ``sink``; return the count."""
-        timeout = self.timeout if timeout is None else timeout
-        received = 0
-        head = self.decoder.take(length)
-        if head:
-            sink(head)
-            received += len(head)
-        while received < length:
-            try:
-                chunk = self._recv(timeout, command, received or 1)
-            except ProtocolError:
-                raise ProtocolError('the miner closed the connection after %d of %d bytes' % (received, length),
-                                    self.host, self.port)
-            want = length - received
-            if len(chunk) > want:
-                self.decoder.feed(chunk[want:])
-                chunk = chunk[:want]
-            sink(chunk)
-            received += len(chunk)
-        return received
 
 
 # ---------------------------------------------------------------------------
@@ -520,7 +202,7 @@ class WhatsMinerV3Client(object):
     def _open(self, deadline=None):
         sock = self._transport.connect(deadline)
         self.connections_opened += 1
-        self._link = _Link(sock, self.host, self.port, self.timeout, self.max_reply_bytes, self._clock)
+        self._link = FrameLink(sock, self.host, self.port, self.timeout, self.max_reply_bytes, self._clock)
         self._debug('connected to %s (connection %d)' % (format_endpoint(self.host, self.port), self.connections_opened))
         return self._link
 
@@ -673,14 +355,14 @@ class WhatsMinerV3Client(object):
 
     def _write_body(self, cmd, param, salt):
         ts = int(self._time())
-        digest = token_digest(cmd, self._password, salt, ts)
-        token = token_from_digest(digest)
+        digest = crypto.token_digest(cmd, self._password, salt, ts)
+        token = crypto.token_from_digest(digest)
         self._recent_tokens.append(token)
         body = {'cmd': cmd, 'ts': ts, 'token': token, 'account': self.account}
         if cmd in ENCRYPTED_COMMANDS:
             if param is None:
                 raise ValueError('%s needs a parameter' % cmd)
-            body['param'] = encrypt_param(digest, param)
+            body['param'] = crypto.encrypt_param(digest, param)
         elif param is not None:
             body['param'] = _clear_param(cmd, param)
         return body
@@ -738,13 +420,13 @@ class WhatsMinerV3Client(object):
         if isinstance(system, dict) and isinstance(system.get('system'), dict):
             switch = system['system'].get('apiswitch')
         if switch is not None and str(switch).strip() in ('0', 'false', 'off', 'disable'):
-            hint = ('no permission: the API write switch of this miner is off (system.apiswitch 0). ' + _ENABLE_WRITES_HINT)
+            hint = ('no permission: the API write switch of this miner is off (system.apiswitch 0). ' + V3_ENABLE_WRITES_HINT)
             return V3PermissionDenied(code, msg, cmd, self.host, self.port, hint=hint)
         if self._password == self.account:
             # The factory password is the account name: the account is not named here, or masking the
             # password (no_log) would garble the message.
             hint = ('no permission: the API V3 account still has its factory default password (the account name); '
-                    'change it first (WhatsMinerTool or the web UI), then use the new one. ') + _ENABLE_WRITES_HINT
+                    'change it first (WhatsMinerTool or the web UI), then use the new one. ') + V3_ENABLE_WRITES_HINT
             return V3PermissionDenied(code, msg, cmd, self.host, self.port, hint=hint)
         if switch is not None and self.account == 'super':
             hint = ('the miner refused the token: the password configured for account super is wrong '
@@ -800,30 +482,6 @@ class WhatsMinerV3Client(object):
         if account == self.account:
             self.set_password(new)
         return result
-
-    # ------------------------------------------------------------------ waiting
-
-    def _probe(self):
-        try:
-            self.get('get.device.info', 'system')
-            return True
-        except ApiError:
-            return True
-        except (MinerUnreachable, MinerTimeout, ProtocolError):
-            self.close()
-            return False
-
-    def wait_until_reachable(self, timeout=300.0, interval=5.0):
-        """Poll ``get.device.info system`` until the miner answers; return the seconds waited."""
-        start = self._clock()
-        deadline = start + timeout
-        while True:
-            if self._probe():
-                return self._clock() - start
-            now = self._clock()
-            if now >= deadline:
-                raise MinerTimeout(self.host, self.port, timeout, phase='wait')
-            self._sleep(max(0.0, min(interval, deadline - now)))
 
     # ------------------------------------------------------------------ log download (section 7.2)
 
@@ -940,7 +598,7 @@ class WhatsMinerV3Client(object):
                 if handle is not None:
                     handle.seek(start)
                 link.begin(payload_seconds(self.timeout, size))
-                link.send(_FRAME_HEADER.pack(size))
+                link.send(FRAME_HEADER.pack(size))
                 while sent < size:
                     want = min(_FILE_CHUNK, size - sent)
                     if handle is not None:
@@ -1019,82 +677,3 @@ def _clear_param(cmd, param):
         if not isinstance(percent, bool) and isinstance(percent, (int, float)):
             param['percent'] = str(percent)
     return param
-
-
-# ---------------------------------------------------------------------------
-# Detection (section 6.1)
-# ---------------------------------------------------------------------------
-
-V3_MAX_CLIENTS = 10
-_BUSY_RETRY_SECONDS = 0.5
-
-
-class V3PortBusy(MinerUnreachable):
-    """The V3 port accepted the connection and closed it without answering: its client slots are full."""
-
-    def __init__(self, host, port):
-        super(V3PortBusy, self).__init__(
-            host, port, 'the API V3 port accepted the connection and closed it without answering: its %d client '
-            'connections are probably all in use (another tool or run); try again later, or set api: v3 to '
-            'wait for it, or api: v2 for the reduced V2 API' % V3_MAX_CLIENTS)
-
-
-def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None, sleep=time.sleep):
-    """``get.device.info system`` on the V3 port; return the API version text ("3.0.2", or "" if not given).
-
-    Returns None when nothing V3 answers (refused, timeout, not a V3 frame, code != 0). Raises
-    :class:`V3PortBusy` when the port accepts connections but closes them unanswered twice
-    (half a second apart): a V3 miner whose client slots are full, never a V2 miner.
-    """
-    for attempt in (1, 2):
-        client = WhatsMinerV3Client(host, port, timeout=timeout, log=log)
-        try:
-            msg = client.get('get.device.info', 'system')
-        except (NoReply, MinerUnreachable) as exc:
-            # Refused: nothing listens there. Accepted, then closed or reset before any answer: busy.
-            if isinstance(exc, MinerUnreachable) and exc.phase == 'connect':
-                return None
-            if attempt == 2:
-                raise V3PortBusy(host, port)
-            sleep(_BUSY_RETRY_SECONDS)
-            continue
-        except (WhatsMinerError, OSError):
-            return None
-        finally:
-            client.close()
-        break
-    system = msg.get('system')
-    api = system.get('api') if isinstance(system, dict) else None
-    if api is None:
-        return ''
-    api = str(api).strip()
-    if api and not api.startswith('3'):
-        return None
-    return api
-
-
-def probe_v2(host, port=DEFAULT_V2_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None):
-    """V2 ``get_version`` on 4028; True when a V2 envelope (success or API error) came back."""
-    from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient
-
-    client = WhatsMinerClient(host, port, timeout=timeout, log=log)
-    try:
-        client.read('get_version')
-    except ApiError:
-        return True
-    except (WhatsMinerError, OSError):
-        return False
-    return True
-
-
-def detect_api(host, v2_port=DEFAULT_V2_PORT, v3_port=DEFAULT_V3_PORT, timeout=DEFAULT_DETECT_TIMEOUT, log=None):
-    """Return ``'v3'`` or ``'v2'``: probe API V3 on ``v3_port`` first, then V2 on ``v2_port`` (section 6.1).
-
-    V3 firmware also answers a reduced V2 API on 4028, so V3 is asked first. Raises
-    :class:`MinerUnreachable` when neither answers.
-    """
-    if probe_v3(host, v3_port, timeout, log) is not None:
-        return 'v3'
-    if probe_v2(host, v2_port, timeout, log):
-        return 'v2'
-    raise MinerUnreachable(host, v3_port, 'neither API V3 on port %s nor API V2 on port %s answered' % (v3_port, v2_port))

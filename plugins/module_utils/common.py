@@ -14,6 +14,12 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import (
+    CHECK_WITHOUT_WRITE,
+    DEFAULT_V3_PORT,
+    choose_api,
+    open_miner,
+)
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
@@ -30,11 +36,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.validation imp
 )
 
 DEFAULT_PORT = 4028
-DEFAULT_V3_PORT = 4433
 DEFAULT_TIMEOUT = 10.0
 V3_ACCOUNTS = ['super', 'user1', 'user2', 'user3']
-# How long to wait for the API V3 port when telling V3 from V2 miners (api=auto).
-DETECT_TIMEOUT = 2.0
 # Host fact remembering the API that api=auto found, so one probe serves the whole play.
 DETECTED_API_FACT = 'whatsminer_detected_api'
 
@@ -76,7 +79,7 @@ class TaskContext:
     result can list the commands that were sent (names only, never parameters).
     """
 
-    def __init__(self, params, check_mode=False, diff=False, resolve_path=None, client_factory=None):
+    def __init__(self, params, check_mode=False, diff=False, resolve_path=None, client_factory=None, miner=None):
         self.params = params
         self.check_mode = check_mode
         self.diff = diff
@@ -85,7 +88,7 @@ class TaskContext:
         self.writes_applied = 0
         self._resolve_path = resolve_path
         self._client_factory = client_factory
-        self._client = None
+        self._miner = miner
         self._api = None
         # Set when this task detected the API (api: auto); the action plugin keeps it as a host fact
         # so later tasks of the play skip the probe. 'auto' asks them to detect again (new firmware).
@@ -100,54 +103,38 @@ class TaskContext:
         return self.params['port']
 
     @property
-    def client(self):
-        if self._client is None:
-            self._client = self.make_client()
-        return self._client
+    def miner(self):
+        """This task's :class:`Miner` (opened at first use)."""
+        if self._miner is None:
+            self._miner = self.open_miner()
+        return self._miner
 
-    def make_client(self, **overrides):
-        """A new client for this task's miner; ``overrides`` replace connection options (password, host).
-
-        API V3 miners get a ``V3Miner``, which offers the V2.2 client's interface, so the resource
-        functions serve both APIs. With ``api=auto`` the API is detected once per task.
-        """
-        options = dict(host=self.params.get('host'), port=self.params['port'], password=self.params.get('password'),
-                       timeout=self.params['timeout'])
-        options.update(overrides)
-        if not options['host']:
+    def open_miner(self, password=None, host=None):
+        """A new :class:`Miner` for this task's miner; ``password`` (to prove another one) and ``host`` (a new address) replace the task's."""
+        options = dict(self.params)
+        if password is not None:
+            options.update(password=password, v3_password=password)
+        if host is not None:
+            options.update(host=host)
+        host = options.get('host')
+        if not host:
             raise ModuleFailure('host is required: set the host option, or target the miner with ansible_host set')
         if not 1 <= options['port'] <= 65535:
             raise ModuleFailure('port must be between 1 and 65535, got %s' % options['port'])
-        host = options.pop('host')
         check_seconds('timeout', options['timeout'], 0.001, MAX_TIMEOUT)
         check_hostname('host', host)
         if self._client_factory is not None:
-            return self._client_factory(host, **options)
-        if self.api(host) == 'v3':
-            from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client
-            from ansible_collections.minerops.whatsminer.plugins.module_utils.v3_adapter import V3Miner
-            password = options['password'] if 'password' in overrides else (self.params.get('v3_password') or options['password'])
-            return V3Miner(WhatsMinerV3Client(host, port=self.params.get('v3_port') or DEFAULT_V3_PORT,
-                                              account=self.params.get('v3_account') or 'super',
-                                              password=password, timeout=options['timeout']))
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient
-        return WhatsMinerClient(host, port=options['port'], password=options['password'], timeout=options['timeout'])
+            client = self._client_factory(host, port=options['port'], password=options.get('password'), timeout=options['timeout'])
+            return open_miner(None, host, options, client=client)
+        return open_miner(self._choose_api(host), host, options)
 
-    def api(self, host=None):
-        """``v2`` or ``v3``: as set, or detected (V3 port first, as PROTOCOL-V3.md §6 recommends)."""
+    def _choose_api(self, host):
+        """``v2`` or ``v3``, decided once per task; ``api: auto`` probes the V3 port (see _miner.choose_api)."""
         if self._api is None:
             wanted = self.params.get('api') or 'v2'
-            if wanted == 'auto' and self._client_factory is not None:
-                wanted = 'v2'  # a scripted client (tests) speaks whatever it was scripted to
-            elif wanted == 'auto':
-                # Only the V3 port is probed: when it does not answer, the task's own V2 requests
-                # tell whether the miner is reachable at all (and say so clearly when it is not).
-                from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import probe_v3
-                found = probe_v3(host or self.params['host'], self.params.get('v3_port') or DEFAULT_V3_PORT,
-                                 min(DETECT_TIMEOUT, self.params['timeout']))
-                wanted = 'v3' if found is not None else 'v2'
-                self.detected_api = wanted
-            self._api = wanted
+            self._api = choose_api(wanted, host, self.params.get('v3_port'), self.params['timeout'])
+            if wanted == 'auto':
+                self.detected_api = self._api
         return self._api
 
     def require_password(self, why):
@@ -168,8 +155,8 @@ class TaskContext:
         if self.check_mode:
             raise AssertionError('write %s attempted in check mode' % command)
         self.require_password('send %s' % command)
-        client = self.client
-        return self.send(command, lambda: client.write(command, restarting=restarting, **params))
+        miner = self.miner
+        return self.send(command, lambda: miner.write(command, restarting=restarting, **params))
 
     def send(self, command, request):
         """Run ``request()``, one write; ``command`` counts as sent once its request left whole.
@@ -178,12 +165,12 @@ class TaskContext:
         (no token or salt, connection refused) sent nothing: the command then neither appears in
         ``commands`` nor makes the task ``changed``. A client that cannot tell counts as sent.
         """
-        client = self.client
-        sent_before = getattr(client, 'writes_sent', None)
+        miner = self.miner
+        sent_before = miner.writes_sent
         try:
             reply = request()
         except WhatsMinerError:
-            if sent_before is None or getattr(client, 'writes_sent', None) != sent_before:
+            if sent_before is None or miner.writes_sent != sent_before:
                 self.commands_sent.append(command)
             raise
         self.commands_sent.append(command)
@@ -217,11 +204,11 @@ def converge(ctx, before, after, apply, result=None):
 
 def _name_the_miner(ctx, msg):
     """Prefix ``host:port: `` to a failure found after talking to the miner, unless the message names it already."""
-    client = ctx._client
-    if client is None:
+    miner = ctx._miner
+    if miner is None:
         return msg
-    host = getattr(client, 'host', None) or ctx.params.get('host')
-    endpoint = format_endpoint(host, getattr(client, 'port', None) or ctx.params.get('port'))
+    host = miner.host or ctx.params.get('host')
+    endpoint = format_endpoint(host, miner.port or ctx.params.get('port'))
     if not host or str(host) in msg:
         return msg
     return '%s: %s' % (endpoint, msg)
@@ -229,7 +216,7 @@ def _name_the_miner(ctx, msg):
 
 def _api_hint(ctx, exc):
     """A V2.2 command refused as unknown by a miner that may speak API V3 (2024+ firmware): say what to set."""
-    if getattr(exc, 'code', None) == 14 and ctx._api == 'v2' and getattr(ctx._client, 'api', 'v2') == 'v2':
+    if getattr(exc, 'code', None) == 14 and ctx._api == 'v2' and ctx._miner is not None and ctx._miner.api == 'v2':
         return ('. If this miner runs 2024+ firmware it speaks API V3, whose V2.2 port knows only a few commands: set '
                 'whatsminer_api to v3 (or auto), and whatsminer_v3_password')
     return ''
@@ -241,9 +228,8 @@ def _check_write_access(ctx):
     Only where the API allows it without a write (API V2.2: a token and get_customer_msg). A wrong
     password or a write switch that is off then fails the check run as it would fail the real one.
     """
-    checker = getattr(ctx._client, 'check_credentials', None)
-    if checker is not None and (ctx.params.get('password') or ctx.params.get('v3_password')):
-        checker()
+    if ctx._miner is not None and ctx._miner.can(CHECK_WITHOUT_WRITE) and (ctx.params.get('password') or ctx.params.get('v3_password')):
+        ctx._miner.check_credentials()
 
 
 def execute(handler, ctx):

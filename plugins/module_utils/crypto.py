@@ -192,3 +192,63 @@ class TokenCredentials(object):
 
 
 Session = TokenCredentials
+
+
+# ---------------------------------------------------------------------------
+# API V3: token and parameter encryption (PROTOCOL-V3.md section 3)
+# ---------------------------------------------------------------------------
+
+def token_digest(cmd, password, salt, ts):
+    """``sha256(cmd + password + salt + str(ts))``: 32 raw bytes, the token source and the AES key."""
+    if password is None:
+        raise ValueError('a password is required to compute an API V3 token')
+    src = '%s%s%s%d' % (cmd, password, salt, int(ts))
+    return hashlib.sha256(src.encode('utf-8')).digest()
+
+
+def token_from_digest(digest):
+    """The first 8 characters of the standard base64 of ``digest``."""
+    return base64.b64encode(digest).decode('ascii')[:8]
+
+
+def make_token(cmd, password, salt, ts):
+    """``base64(sha256(cmd + password + salt + ts))[:8]``."""
+    return token_from_digest(token_digest(cmd, password, salt, ts))
+
+
+def pkcs7_pad(data, block=16):
+    """PKCS#7 padding: always 1-16 bytes of value n."""
+    n = block - len(data) % block
+    return bytes(data) + bytes([n]) * n
+
+
+def _param_plaintext(param):
+    if isinstance(param, (bytes, bytearray)):
+        return bytes(param)
+    if isinstance(param, str):
+        # Already JSON text: used as is.
+        return param.encode('utf-8')
+    return json.dumps(param, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+
+
+def encrypt_param(digest, param):
+    """AES-256-ECB encrypt the compact JSON of ``param`` with key ``digest``; PKCS#7; return base64 text.
+
+    A ``str`` ``param`` is taken as JSON text already.
+    """
+    if not HAS_CRYPTOGRAPHY:
+        raise MissingLibrary('cryptography', 'cryptography', CRYPTOGRAPHY_IMPORT_ERROR)
+    # Padded to a multiple of 16 here, so crypto.encrypt adds no zero padding of its own.
+    return encrypt(digest, pkcs7_pad(_param_plaintext(param)))
+
+
+def decrypt_param(digest, b64):
+    """Inverse of :func:`encrypt_param` (PKCS#7 or zero padding); return the decoded JSON value."""
+    plain = decrypt(digest, b64)
+    value = json.loads(plain.decode('utf-8'))
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            pass
+    return value

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_PREFIX, read_customer_messages
+from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_PREFIX
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
@@ -37,7 +37,7 @@ def ensure_customer_msg(ctx):
     if not wanted:
         raise ModuleFailure('set customer_sn or messages')
     ctx.require_password('read and write customer messages')
-    current = read_customer_messages(ctx.client)
+    current = ctx.miner.customer_messages()
     for key, value in wanted.items():
         if current.get(key, '').startswith(RECORD_PREFIX + ';') and value != current.get(key):
             raise ModuleFailure('%s holds an applied-settings record of this collection; it is not overwritten as a message' % key)

@@ -11,6 +11,7 @@ message that never contains a secret (admin password, key, sign, AES key, pool p
 
 from __future__ import annotations
 
+import json
 import re
 
 
@@ -261,3 +262,94 @@ class MissingLibrary(WhatsMinerError):
         message = ('the Python library %s is required for the WhatsMiner write API but cannot be imported; '
                    'install it with: pip install %s' % (library, self.pip_name))
         super(MissingLibrary, self).__init__(message)
+
+
+# ---------------------------------------------------------------------------
+# Errors (V3 status codes, section 2.3)
+# ---------------------------------------------------------------------------
+
+V3_ENABLE_WRITES_HINT = (
+    'writes on API V3 need (1) the password of the account changed from its factory default (super/super, '
+    'user1/user1, ...) and (2) the "API write switch" turned on: in WhatsMinerTool select the miner and switch '
+    'on the API writes ("Miner API"), or in the miner\'s web UI; the switch state reads back as '
+    'get.device.info system.apiswitch. Also check the password and account used, and for user1-user3 that '
+    'super granted the command with set.user.permission')
+
+
+class V3ApiError(ApiError):
+    """An API V3 error reply (``code`` < 0). ``code`` is the V3 code (-1 ... -5)."""
+
+    default_hint = 'the miner refused the command (API V3)'
+
+
+class V3CommandFailed(V3ApiError, CommandFailed):
+    """Code -1: the command failed (bad value, wrong state; some firmware also reports a wrong token so)."""
+
+    default_hint = ('the miner reported that the command failed (a value out of range, or the miner not in a '
+                    'state to run it; on some firmware a wrong password also gives -1)')
+
+
+class V3InvalidCommand(V3ApiError, InvalidCommand):
+    """Code -2: unknown command, or a parameter value outside its set."""
+
+    default_hint = ('invalid command: unknown to this firmware\'s API V3 version, or a parameter value it does '
+                    'not accept')
+
+
+class V3InvalidJsonItem(V3ApiError, InvalidCommand):
+    """Code -3: a required item of the request is missing or null."""
+
+    default_hint = 'invalid JSON item: a required parameter is missing or null'
+
+
+class V3PermissionDenied(V3ApiError, WriteApiDisabled):
+    """Code -4: no permission (write switch off, default password, wrong token or account, no right)."""
+
+    default_hint = 'no permission: ' + V3_ENABLE_WRITES_HINT
+
+
+class V3WrongPassword(V3ApiError, WrongPassword):
+    """Code -4 (or -1) diagnosed as a wrong password for the account (write switch on, password not default)."""
+
+    default_hint = ('the miner refused the token: the password configured for the account is wrong (the API '
+                    'write switch is on and the password is not the factory default)')
+
+
+class V3OutOfMemory(V3ApiError):
+    """Code -5: the miner ran out of memory."""
+
+    default_hint = 'the miner ran out of memory; retry later or reboot it'
+
+
+_V3_ERRORS = {
+    -1: V3CommandFailed,
+    -2: V3InvalidCommand,
+    -3: V3InvalidJsonItem,
+    -4: V3PermissionDenied,
+    -5: V3OutOfMemory,
+}
+
+
+def v3_error_for(code, msg, command=None, host=None, port=None, hint=None):
+    """Return (not raise) the :class:`V3ApiError` subclass instance for a V3 ``code``."""
+    try:
+        icode = int(code)
+    except (TypeError, ValueError):
+        icode = None
+    cls = _V3_ERRORS.get(icode, V3ApiError)
+    if msg is not None and not isinstance(msg, str):
+        msg = json.dumps(msg, sort_keys=True)[:200]
+    return cls(icode if icode is not None else code, msg, command, host, port, hint=hint)
+
+
+V3_MAX_CLIENTS = 10
+
+
+class V3PortBusy(MinerUnreachable):
+    """The V3 port accepted the connection and closed it without answering: its client slots are full."""
+
+    def __init__(self, host, port):
+        super(V3PortBusy, self).__init__(
+            host, port, 'the API V3 port accepted the connection and closed it without answering: its %d client '
+            'connections are probably all in use (another tool or run); try again later, or set api: v3 to '
+            'wait for it, or api: v2 for the reduced V2 API' % V3_MAX_CLIENTS)

@@ -5,43 +5,20 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     format_endpoint,
-    InvalidCommand,
     MinerTimeout,
     MinerUnreachable,
     ModuleFailure,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
-    decode_error_codes,
-    normalize_devdetails,
-    normalize_devs,
-    normalize_miner_info,
-    normalize_pools,
-    normalize_psu,
-    normalize_status,
-    normalize_summary,
-    normalize_version,
-)
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import CUSTOMER_MSG_KEYS
 
-# subset -> (API command, params)
-SUBSET_COMMANDS = dict(
-    version=('get_version', {}),
-    status=('status', {}),
-    summary=('summary', {}),
-    pools=('pools', {}),
-    devs=('devs', {}),
-    devdetails=('devdetails', {}),
-    psu=('get_psu', {}),
-    miner_info=('get_miner_info', dict(info='ip,proto,netmask,gateway,dns,hostname,mac,ledstat,minersn,powersn')),
-    error_codes=('get_error_code', {}),
-    customer_msg=('get_customer_msg', {}),
-)
-ALL_SUBSETS = tuple(SUBSET_COMMANDS)
+# gather_subset name -> the Miner section it reads
+SUBSET_SECTIONS = dict(version='version', status='status', summary='summary', pools='pools', devs='boards',
+                       devdetails='devices', psu='psu', miner_info='miner_info', error_codes='error_codes',
+                       customer_msg='customer_msg')
+ALL_SUBSETS = tuple(SUBSET_SECTIONS)
 MIN_SUBSETS = ('version', 'status')
-CUSTOMER_MSG_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
 
 
 def resolve_subsets(requested):
@@ -60,7 +37,7 @@ def resolve_subsets(requested):
             names = everything if not negate else everything - set(MIN_SUBSETS)
         elif name == 'min':
             names = set(MIN_SUBSETS)
-        elif name in SUBSET_COMMANDS:
+        elif name in SUBSET_SECTIONS:
             names = {name}
         else:
             raise ModuleFailure('gather_subset %r is not one of: %s' % (item, ', '.join(('all', 'min') + ALL_SUBSETS)))
@@ -74,48 +51,22 @@ def resolve_subsets(requested):
     return [name for name in ALL_SUBSETS if name in wanted]
 
 
-# cgminer-style reads that one request can carry together ("summary+pools").
-JOINABLE_PAIRS = (('summary', 'pools'), ('devs', 'devdetails'))
-_SECTION_KEYS = dict(summary='SUMMARY', pools='POOLS', devs='DEVS', devdetails='DEVDETAILS')
-
-
-@contextlib.contextmanager
-def _no_snapshot():
-    yield
-
-
-def read_sections(client, subsets):
-    """Read the subsets with as few requests as possible; customer messages need the token."""
-    raw = {}
-    for first, second in JOINABLE_PAIRS:
-        if first in subsets and second in subsets:
-            try:
-                joined = client.read_joined(first, second)
-            except InvalidCommand:
-                continue  # firmware that refuses joined reads: read them one by one below
-            for name in (first, second):
-                raw[name] = {'STATUS': joined.get('STATUS'), _SECTION_KEYS[name]: joined.get(_SECTION_KEYS[name], [])}
-    for name in subsets:
-        if name in raw:
-            continue
-        command, params = SUBSET_COMMANDS[name]
-        if name == 'customer_msg':
-            raw[name] = client.write(command)
-        else:
-            raw[name] = client.read(command, **params)
-    return raw
+def read_sections(miner, subsets):
+    """The normalised sections of ``subsets`` (gather_subset names), in as few requests as the API allows."""
+    sections = miner.read_sections([SUBSET_SECTIONS[name] for name in subsets])
+    return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets)
 
 
 def _round(value, digits=3):
     return None if value is None else round(value, digits)
 
 
-def build_view(raw, host, port):
-    """The documented, API-version-independent view of the sections in ``raw``."""
+def build_view(sections, host, port):
+    """The documented, API-version-independent view of the normalised ``sections`` (by gather_subset name)."""
     view = dict(reachable=True, host=host, port=port)
-    version = normalize_version(raw['version']) if 'version' in raw else {}
-    status = normalize_status(raw['status']) if 'status' in raw else {}
-    summary = normalize_summary(raw['summary']) if 'summary' in raw else {}
+    version = sections.get('version') or {}
+    status = sections.get('status') or {}
+    summary = sections.get('summary') or {}
     view.update(
         model=version.get('model'),
         miner_type=version.get('miner_type'),
@@ -151,37 +102,33 @@ def build_view(raw, host, port):
             fast_boot=summary.get('btminer_fast_boot'),
             hash_stable=summary.get('hash_stable'),
         )
-    if 'pools' in raw:
+    if 'pools' in sections:
         view['pools'] = [dict(url=p['url'], user=p['user'], status=p['status'], priority=p['priority'],
                               accepted=p['accepted'], rejected=p['rejected'], stratum_active=p['stratum_active'])
-                         for p in normalize_pools(raw['pools'])]
-    if 'devs' in raw:
+                         for p in sections['pools']]
+    if 'devs' in sections:
         view['boards'] = [dict(slot=b['slot'], hashrate_ths=_round(b['hashrate_ths']), factory_hashrate_ths=_round(b['factory_ths']),
                                temperature_c=b['temperature'], chip_temp_max_c=b['chip_temp_max'],
                                chip_frequency_mhz=b['chip_frequency'], effective_chips=b['effective_chips'], pcb_sn=b['pcb_sn'])
-                          for b in normalize_devs(raw['devs'])]
-    if 'devdetails' in raw:
-        view['devices'] = normalize_devdetails(raw['devdetails'])
-    if 'psu' in raw:
-        psu = normalize_psu(raw['psu'])
+                          for b in sections['devs']]
+    if 'devdetails' in sections:
+        view['devices'] = sections['devdetails']
+    if 'psu' in sections:
+        psu = sections['psu']
         view['psu'] = dict(model=psu['model'], vendor=psu['vendor'], serial=psu['serial_no'], version=psu['version'],
                            input_current_ma=psu['iin'], input_voltage_v=psu['vin'], input_power_w=psu['pin'],
                            fan_rpm=psu['fan_speed'], temperature_c=psu['temp0'])
-    if 'miner_info' in raw:
-        info = normalize_miner_info(raw['miner_info'])
+    if 'miner_info' in sections:
+        info = sections['miner_info']
         view['network'] = dict(ip=info['ip'], proto=info['proto'], netmask=info['netmask'], gateway=info['gateway'],
                                dns=info['dns'], hostname=info['hostname'], mac=info['mac'])
         view['led_state'] = info['led_state']
         view['serial_number'] = info['miner_sn']
         view['psu_serial_number'] = info['psu_sn']
-    if 'error_codes' in raw:
-        field = raw['error_codes'].get('Msg', {})
-        view['error_codes'] = decode_error_codes(field.get('error_code') if isinstance(field, dict) else field)
-    if 'customer_msg' in raw:
-        msg = raw['customer_msg'].get('Msg')
-        msg = msg if isinstance(msg, dict) else {}
-        view['customer_msg'] = {key: msg.get(key, '') for key in CUSTOMER_MSG_KEYS}
-    view['raw'] = raw
+    if 'error_codes' in sections:
+        view['error_codes'] = sections['error_codes']
+    if 'customer_msg' in sections:
+        view['customer_msg'] = {key: sections['customer_msg'].get(key, '') for key in CUSTOMER_MSG_KEYS}
     return view
 
 
@@ -199,22 +146,22 @@ def gather_facts(ctx):
     subsets = resolve_subsets(params['gather_subset'])
     if 'customer_msg' in subsets:
         ctx.require_password('read the customer_msg subset')
-    snapshot = getattr(ctx.client, 'snapshot', None)  # API V3: one read serves several sections
+    miner = ctx.miner
     try:
-        with snapshot() if snapshot is not None else _no_snapshot():
-            raw = read_sections(ctx.client, subsets)
-            reader = getattr(ctx.client, 'read_write_only_settings', None)
-            settings = reader() if reader is not None else None
+        with miner.snapshot():
+            sections = read_sections(miner, subsets)
+            settings = miner.settings()
     except (MinerUnreachable, MinerTimeout) as exc:
         if params['fail_on_unreachable']:
             raise
         return dict(changed=False, ansible_facts=dict(whatsminer=unreachable_view(ctx.host, ctx.port, exc)))
-    view = build_view(raw, ctx.host, ctx.client.port)
+    view = build_view(sections, ctx.host, miner.port)
     if all(view.get(name) is None for name in IDENTITY_FIELDS):
         # Replies came, but none carries what every WhatsMiner reports: not data to build facts on.
         raise ModuleFailure('%s answered, but its get_version and status replies carry none of %s: not a WhatsMiner API '
-                            'reply this collection can read' % (format_endpoint(ctx.host, ctx.client.port), ', '.join(IDENTITY_FIELDS)))
-    view['api'] = getattr(ctx.client, 'api', 'v2')
+                            'reply this collection can read' % (format_endpoint(ctx.host, miner.port), ', '.join(IDENTITY_FIELDS)))
+    view['api'] = miner.api
+    view['raw'] = dict((name, miner.raw.get(SUBSET_SECTIONS[name])) for name in subsets)
     if settings is not None:
         view['settings'] = settings  # what only API V3 can read back
     view['gathered_subsets'] = subsets

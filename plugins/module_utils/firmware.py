@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import OutcomeUnknown
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_status, normalize_version
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, OutcomeUnknown
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import wait_for_restart
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 
@@ -32,10 +30,10 @@ def check_image(path):
     return size
 
 
-def read_firmware_version(client):
-    version = normalize_status(client.read('status')).get('firmware_version')
+def read_firmware_version(miner):
+    version = miner.read('status').get('firmware_version')
     if not version:
-        version = normalize_version(client.read('get_version')).get('fw_ver')
+        version = miner.read('version').get('fw_ver')
     return version
 
 
@@ -46,7 +44,7 @@ def ensure_firmware(ctx):
     path = ctx.controller_path(params['src'])
     size = check_image(path)
     ctx.require_password('upload firmware')
-    before = read_firmware_version(ctx.client)
+    before = read_firmware_version(ctx.miner)
     result = dict(changed=before != wanted, version=wanted, previous_version=before, image_bytes=size)
     if ctx.diff:
         result['diff'] = dict(before=dict(firmware_version=before), after=dict(firmware_version=wanted))
@@ -56,16 +54,16 @@ def ensure_firmware(ctx):
     ctx.detected_api = 'auto'  # new firmware may speak another API: later tasks detect it again
     outcome_unknown = False
     try:
-        ctx.send('update_firmware', lambda: ctx.client.upload_firmware(path))
+        ctx.send('update_firmware', lambda: ctx.miner.upload_firmware(path))
     except OutcomeUnknown:
         # Connection lost after (part of) the image went out: never resend, read back first.
         outcome_unknown = True
     if not params['wait']:
         result.update(pending_restart=True, outcome_unknown=outcome_unknown, version=None)
         return result
-    result['restart_seconds'] = wait_for_restart(ctx.client, params['wait_timeout'], went_down=outcome_unknown,
+    result['restart_seconds'] = wait_for_restart(ctx.miner, params['wait_timeout'], went_down=outcome_unknown,
                                                  down_grace=FLASH_GRACE_SECONDS)
-    current = read_firmware_version(ctx.client)
+    current = read_firmware_version(ctx.miner)
     if current != wanted:
         raise ModuleFailure('after the upload the miner runs firmware %s, not %s%s; the image was not installed '
                             '(it was not resent)' % (current, wanted, ' (the upload connection was lost)' if outcome_unknown else ''),

@@ -72,34 +72,10 @@ def power_steps(params):
     return steps
 
 
-def _read_power(client, sections=('status', 'summary')):
-    raw = read_sections(client, list(sections))
-    view = build_view(raw, client.host, client.port)
-    return raw, dict(power_w=view.get('power_w'), hashrate_ths=view.get('hashrate_ths'), mining=view.get('mining'))
-
-
-class _PrimedClient:
-    """A client whose first read of each primed command returns the reply read a moment ago.
-
-    The fan-out reads ``status`` and ``summary`` for the power draw before the change; the power logic
-    then starts from the same replies instead of asking the miner again (fewer connections per miner).
-    """
-
-    def __init__(self, client, replies):
-        self._client = client
-        self._replies = dict(replies)
-        self.fresh = {}
-
-    def read(self, cmd, **params):
-        if not params and cmd in self._replies:
-            return self._replies.pop(cmd)
-        reply = self._client.read(cmd, **params)
-        if not params:
-            self.fresh[cmd] = reply
-        return reply
-
-    def __getattr__(self, name):
-        return getattr(self._client, name)
+def _read_power(miner, sections=('status', 'summary')):
+    values = read_sections(miner, list(sections))
+    view = build_view(values, miner.host, miner.port)
+    return values, dict(power_w=view.get('power_w'), hashrate_ths=view.get('hashrate_ths'), mining=view.get('mining'))
 
 
 def _watts_to_kw(values):
@@ -134,9 +110,9 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
     schedule.wait_turn(index)
     started = time.monotonic()
     steps = [dict(step, **conn) for step in power_steps(params)]
-    client = TaskContext(steps[0], client_factory=client_factory).make_client()
+    connection = TaskContext(steps[0], client_factory=client_factory).open_miner()
     try:
-        raw, before = _read_power(client)
+        sections, before = _read_power(connection)
     except (MinerUnreachable, MinerTimeout) as exc:
         outcome.update(failed=True, outcome='unreachable', msg=str(exc))
         return outcome
@@ -144,10 +120,11 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
         outcome.update(failed=True, outcome='failed', msg=str(exc))
         return outcome
     outcome.update(power_before_w=before['power_w'], hashrate_before_ths=before['hashrate_ths'], mining=before['mining'])
-    primed = _PrimedClient(client, dict(status=raw['status'], summary=raw['summary']))
+    # The power logic starts from the sections read a moment ago instead of asking the miner again.
+    connection.remember(sections)
     state = {}
     for step in steps:
-        ctx = TaskContext(step, check_mode=check_mode, client_factory=lambda *_args, **_kwargs: primed)
+        ctx = TaskContext(step, check_mode=check_mode, miner=connection)
         result = execute(ensure_power, ctx)
         state = result.get('state') or state
         outcome.update(changed=outcome['changed'] or bool(result.get('changed')), commands=outcome['commands'] + result.get('commands', []))
@@ -162,10 +139,11 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
         outcome.update(power_after_w=before['power_w'], hashrate_after_ths=before['hashrate_ths'])
     else:
         try:
-            if settle > 0 or 'summary' not in primed.fresh:
-                after = _read_power(client, ('summary',))[1]
-            else:  # the power logic read the miner back after the change a moment ago
-                after = _read_power(_PrimedClient(client, dict(summary=primed.fresh['summary'])), ('summary',))[1]
+            fresh = connection.latest.get('summary')
+            if settle <= 0 and fresh is not None and fresh is not sections['summary']:
+                # the power logic read the miner back after the change a moment ago
+                connection.remember(dict(summary=fresh))
+            after = _read_power(connection, ('summary',))[1]
         except WhatsMinerError as exc:
             outcome['msg'] = 'changed, but the power could not be read back: %s' % exc
             return outcome

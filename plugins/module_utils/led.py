@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_miner_info
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range
 
 MAX_MS = 100000
 
 
-def read_led_mode(client):
-    state = (normalize_miner_info(client.read('get_miner_info', info='ledstat')).get('led_state') or '').lower()
+def read_led_mode(miner):
+    state = (miner.read('miner_info').get('led_state') or '').lower()
     return 'auto' if state in ('', 'auto') else 'manual'
 
 
@@ -47,7 +46,7 @@ def ensure_led(ctx):
     pattern = validate_led(ctx.params)
     wanted_mode = ctx.params['mode']
     ctx.require_password('set the LED')
-    before_mode = read_led_mode(ctx.client)
+    before_mode = read_led_mode(ctx.miner)
     record = AppliedRecord(ctx) if wanted_mode == 'manual' else None
     if wanted_mode == 'auto':
         send = before_mode != 'auto'
@@ -64,5 +63,5 @@ def ensure_led(ctx):
         else:
             ctx.write('set_led', color=pattern['color'], period=pattern['period'], duration=pattern['duration'], start=pattern['start'])
             record.save(dict(led=pattern))
-        result['mode'] = read_led_mode(ctx.client)
+        result['mode'] = read_led_mode(ctx.miner)
     return result

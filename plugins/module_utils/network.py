@@ -14,7 +14,6 @@ import re
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_miner_info
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 
@@ -81,8 +80,8 @@ def _validate_static(params):
     return dict(ip=str(address), netmask=params['netmask'], gateway=str(gateway), dns=dns)
 
 
-def read_network(client):
-    info = normalize_miner_info(client.read('get_miner_info', info=NETWORK_FIELDS + ',mac'))
+def read_network(miner):
+    info = miner.read('miner_info')
     return dict(proto=(info.get('proto') or '').lower() or None, ip=info.get('ip'), netmask=info.get('netmask'),
                 gateway=info.get('gateway'), dns=info.get('dns') or [], hostname=info.get('hostname'), mac=info.get('mac'))
 
@@ -111,7 +110,7 @@ def _net_config_params(wanted, current):
 
 def _set_hostname(ctx, hostname):
     ctx.write('set_hostname', hostname=hostname)
-    wait_until(ctx.client, lambda: read_network(ctx.client)['hostname'] == hostname, ctx.params['wait_timeout'],
+    wait_until(ctx.miner, lambda: read_network(ctx.miner)['hostname'] == hostname, ctx.params['wait_timeout'],
                'hostname %s' % hostname)
 
 
@@ -131,7 +130,7 @@ def _apply_net_config(ctx, wanted, current, after, result):
                  'for it. Find it with the inventory plugin or your DHCP leases, or set dhcp_address to the '
                  'address reserved for it' % (current.get('mac') or 'unknown'))
         return
-    client = ctx.make_client(host=address) if moves else ctx.client
+    client = ctx.open_miner(host=address) if moves else ctx.miner
     result['restart_seconds'] = wait_for_restart(client, ctx.params['wait_timeout'], went_down=moves or not outcome['replied'])
     now = read_network(client)
     mismatched = [name for name in after if now.get(name) != after[name]]
@@ -147,7 +146,7 @@ def ensure_network(ctx):
     if not wanted:
         raise ModuleFailure('set proto (dhcp or static with address, netmask, gateway, dns) and/or hostname')
     ctx.require_password('change network settings')
-    current = read_network(ctx.client)
+    current = read_network(ctx.miner)
     compared = sorted(wanted) if wanted.get('proto') != 'dhcp' else ['proto'] + (['hostname'] if 'hostname' in wanted else [])
     before = {name: current.get(name) for name in compared}
     after = {name: wanted[name] for name in compared}

@@ -9,9 +9,8 @@ import os
 import re
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import OutcomeUnknown
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_summary
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import NATIVE_COMMANDS
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, OutcomeUnknown
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_until
 
 REBOOT_COMMANDS = dict(system='reboot', btminer='restart_btminer')
@@ -24,8 +23,8 @@ _COMMAND = re.compile(r'^[a-z][a-z0-9_]{1,40}(\+[a-z][a-z0-9_]{1,40})?\Z')
 _V3_COMMAND = re.compile(r'^(get|set)\.[a-z]+\.[a-z_]{1,40}\Z')
 
 
-def is_hashing(client):
-    summary = normalize_summary(client.read('summary'))
+def is_hashing(miner):
+    summary = miner.read('summary')
     return bool(summary.get('hashrate_ths'))
 
 
@@ -41,7 +40,7 @@ def reboot(ctx):
     result = dict(changed=True, rebooted=True, replied=outcome['replied'])
     if params['wait_for_hashing']:
         remaining = max(1.0, params['wait_timeout'] - (time.monotonic() - started))
-        wait_until(ctx.client, lambda: is_hashing(ctx.client), remaining, 'hashing again')
+        wait_until(ctx.miner, lambda: is_hashing(ctx.miner), remaining, 'hashing again')
     result['downtime_seconds'] = round(time.monotonic() - started, 1)
     return result
 
@@ -70,7 +69,7 @@ def download_logs(ctx):
     path = os.path.join(dest, '%s-%s.tar.gz' % (safe_host, time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())))
     if ctx.check_mode:
         return dict(changed=False, path=path)
-    length, checksum = ctx.client.download_logs(path)
+    length, checksum = ctx.miner.download_logs(path)
     if not length:
         raise ModuleFailure('the miner has no logs to download (it answered logfilelen 0)')
     return dict(changed=True, path=path, size=length, checksum=checksum)
@@ -80,19 +79,19 @@ def raw_v3_command(ctx, command):
     """An API V3 command (``get.*`` / ``set.*``): ``params`` is its ``param`` (or ``params.param`` itself)."""
     params = ctx.params['params'] or {}
     param = params['param'] if set(params) == {'param'} else (params or None)
-    if ctx.api() != 'v3':
+    miner = ctx.miner
+    if not miner.can(NATIVE_COMMANDS):
         raise ModuleFailure('%s is an API V3 command and %s:%s speaks API V2.2 (set api=v3 if it is a V3 miner)'
                             % (command, ctx.host, ctx.port))
-    v3 = ctx.client.v3
     if command.startswith('get.'):
-        return dict(changed=False, reply=v3.get_reply(command, param))
+        return dict(changed=False, reply=miner.command(command, param))
     if command in ('set.system.update_firmware', 'get.log.download'):
         raise ModuleFailure('%s is a stream; use the whatsminer_firmware or whatsminer_logs module' % command)
     if ctx.check_mode:
         return dict(changed=True, reply=None)
     ctx.require_password('send %s' % command)
     try:
-        reply = ctx.send(command, lambda: v3.set_reply(command, param, restarting=ctx.params['restarting']))
+        reply = ctx.send(command, lambda: miner.command(command, param, write=True, restarting=ctx.params['restarting']))
     except OutcomeUnknown:
         if not ctx.params['restarting']:
             raise
@@ -118,12 +117,12 @@ def raw_command(ctx):
             raise ModuleFailure('params key %r is not allowed' % key)
     is_read = all(part in READ_COMMANDS for part in command.split('+')) and not params['encrypted']
     if is_read:
-        return dict(changed=False, reply=ctx.client.read(command, **command_params))
+        return dict(changed=False, reply=ctx.miner.command(command, command_params))
     if ctx.check_mode:
         return dict(changed=True, reply=None)
     ctx.require_password('send %s' % command)
     try:
-        reply = ctx.send(command, lambda: ctx.client.write(command, restarting=params['restarting'], **command_params))
+        reply = ctx.send(command, lambda: ctx.miner.command(command, command_params, write=True, restarting=params['restarting']))
     except OutcomeUnknown:
         if not params['restarting']:
             raise

@@ -5,32 +5,20 @@
 
 from __future__ import annotations
 
-import re
-
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WrongPassword
-
-_PASSWORD = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
-# API V3 documents no rule; printable ASCII without spaces, at most 32, is what every known client sends.
-_V3_PASSWORD = re.compile(r'^[\x21-\x7e]{1,32}\Z')
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, WrongPassword
 
 
-def check_password(option, value, api='v2'):
-    if api == 'v3':
-        if not isinstance(value, str) or not _V3_PASSWORD.match(value):
-            raise ModuleFailure('%s must be 1 to 32 printable ASCII characters without spaces (API V3 account password)' % option)
-        return
-    if not value or not _PASSWORD.match(value):
-        raise ModuleFailure('%s must be 1 to 8 letters, digits or underscores (the miner accepts nothing else)' % option)
+def check_password(option, value, miner):
+    """Refuse a password the miner's API cannot take (the rule is the Miner's ``password_rule``)."""
+    if not isinstance(value, str) or not miner.password_pattern.match(value):
+        raise ModuleFailure('%s must be %s' % (option, miner.password_rule))
 
 
 def password_works(ctx, password):
-    """Whether ``password`` opens the write channel: ask for a token and read the customer messages."""
-    probe = ctx.make_client(password=password)
-    # API V3 proves a password only with a write that changes nothing; V2.2 with a token and a read.
-    verify = getattr(probe, 'verify_credentials', None) or probe.check_credentials
+    """Whether ``password`` opens the write channel (Miner.check_credentials, on a connection of its own)."""
+    probe = ctx.open_miner(password=password)
     try:
-        verify()
+        probe.check_credentials()
     except WrongPassword:
         return False
     return True
@@ -40,13 +28,14 @@ def ensure_password(ctx):
     """Module entry point for whatsminer_password (the admin password; on API V3 the v3_account's)."""
     params = ctx.params
     new = params['new_password']
-    # API V3 keeps its account passwords apart from the V2.2 admin password (v3_password, else password).
-    api = ctx.api()
-    current = (params.get('v3_password') or params.get('password')) if api == 'v3' else params.get('password')
-    check_password('new_password', new, api)
+    miner = ctx.miner
+    # The options that may hold the current password, in the order this miner's API takes them.
+    option = next((name for name in miner.password_options if params.get(name)), miner.password_options[-1])
+    current = params.get(option)
+    check_password('new_password', new, miner)
     if not current:
         raise ModuleFailure('password (the current admin password) is required to change it')
-    check_password('v3_password' if api == 'v3' and params.get('v3_password') else 'password', current, api)
+    check_password(option, current, miner)
     if password_works(ctx, new):
         return dict(changed=False, password_changed=False, msg='the new password is already the admin password')
     if not password_works(ctx, current):

@@ -11,7 +11,6 @@ import time
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_pools
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_text
 
 POOL_SLOTS = 3
@@ -61,9 +60,9 @@ def validate_pools(pools):
     return wanted
 
 
-def read_pools(client):
+def read_pools(miner):
     """The configured pools in priority order, as ``[{url, user}]`` (passwords cannot be read)."""
-    pools = normalize_pools(client.read('pools'))
+    pools = miner.read('pools')
     pools = sorted(pools, key=lambda pool: (pool.get('priority') if pool.get('priority') is not None else 99, pool.get('index') or 0))
     return [dict(url=pool.get('url') or '', user=pool.get('user') or '') for pool in pools if pool.get('url')]
 
@@ -83,7 +82,7 @@ def ensure_pools(ctx):
     """Module entry point for whatsminer_pools."""
     wanted = validate_pools(ctx.params['pools'])
     ctx.require_password('update pools')
-    before = read_pools(ctx.client)
+    before = read_pools(ctx.miner)
     after = [dict(url=pool['url'], user=pool['user']) for pool in wanted]
     passwords = dict(pool_passwords=[pool['password'] for pool in wanted])
     record = AppliedRecord(ctx)
@@ -97,7 +96,7 @@ def ensure_pools(ctx):
 
     def apply():
         ctx.write('update_pools', **update_pools_params(wanted))
-        wait_for_pools(ctx.client, after)
+        wait_for_pools(ctx.miner, after)
         record.save(passwords, secret=('pool_passwords',))
 
     if before == after and not force and record.slot is None and any(pool['password'] for pool in wanted):
@@ -112,10 +111,10 @@ def ensure_pools(ctx):
     return result
 
 
-def wait_for_pools(client, expected, seconds=READBACK_SECONDS, interval=0.5):
+def wait_for_pools(miner, expected, seconds=READBACK_SECONDS, interval=0.5):
     deadline = time.monotonic() + seconds
     while True:
-        current = read_pools(client)
+        current = read_pools(miner)
         if current == expected:
             return current
         if time.monotonic() >= deadline:

@@ -5,9 +5,9 @@
 
 from __future__ import annotations
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import READ_SETTINGS
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_status, normalize_summary
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range
 
@@ -32,10 +32,10 @@ def validate(params):
         raise ModuleFailure('power_percent and power need the miner to be mining; they cannot be combined with mining=false')
 
 
-def read_power_state(client):
+def read_power_state(miner):
     """The readable power settings, from ``status`` and ``summary``."""
-    status = normalize_status(client.read('status'))
-    summary = normalize_summary(client.read('summary'))
+    sections = miner.read_sections(('status', 'summary'))
+    status, summary = sections['status'], sections['summary']
     power_mode = status.get('power_mode') or summary.get('power_mode')
     power_limit = status.get('power_limit')
     if power_limit is None:
@@ -73,7 +73,7 @@ def ensure_power(ctx):
     validate(params)
     ctx.require_password('change power settings')
     wait = params['wait']
-    before = read_power_state(ctx.client)
+    before = read_power_state(ctx.miner)
     after = wanted_state(before, params)
     restarting = [option for option in ('mode', 'power_limit', 'target_freq_percent') if after[option] != before[option]]
     if not wait and (len(restarting) > 1 or (restarting and after['mining'] != before['mining'])):
@@ -81,7 +81,7 @@ def ensure_power(ctx):
                             '(use wait=true or separate tasks)' % ', '.join(restarting + (['mining'] if after['mining'] != before['mining'] else [])))
     unverified = [option for option in UNREADABLE if params.get(option) not in (None, False)]
     upfreq = dict(upfreq_speed=params.get('upfreq_speed'))
-    can_compare = params.get('record_slot') or hasattr(ctx.client, 'read_write_only_settings')
+    can_compare = params.get('record_slot') or ctx.miner.can(READ_SETTINGS)
     record = AppliedRecord(ctx) if can_compare and params.get('upfreq_speed') is not None else None
     if record is not None and not record.to_send(upfreq):
         unverified.remove('upfreq_speed')  # the record shows it applied
@@ -98,7 +98,7 @@ def ensure_power(ctx):
     # Safe order: start mining first, settings that take effect at the next start, settings that
     # restart btminer (one at a time, waiting for each), run-time power targets, stop mining last.
     if after['mining'] and not before['mining']:
-        _apply_restarting(ctx, result, 'power_on', wait, settled=lambda: read_power_state(ctx.client)['mining'] is True)
+        _apply_restarting(ctx, result, 'power_on', wait, settled=lambda: read_power_state(ctx.miner)['mining'] is True)
     if after['fast_boot'] != before['fast_boot'] and not after['fast_boot']:
         ctx.write('disable_btminer_fast_boot')
     if 'upfreq_speed' in unverified:
@@ -121,10 +121,10 @@ def ensure_power(ctx):
     if params.get('power') is not None:
         ctx.write('set_power', power=str(params['power']))
     if before['mining'] and after['mining'] is False:
-        _apply_restarting(ctx, result, 'power_off', wait, settled=lambda: read_power_state(ctx.client)['mining'] is False)
+        _apply_restarting(ctx, result, 'power_off', wait, settled=lambda: read_power_state(ctx.miner)['mining'] is False)
 
     if wait:
-        current = read_power_state(ctx.client)
+        current = read_power_state(ctx.miner)
         mismatched = sorted(option for option in READABLE if current[option] != after[option])
         if mismatched:
             raise ModuleFailure('the miner reports %s after the change; wanted %s'

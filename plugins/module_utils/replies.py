@@ -919,3 +919,9 @@ def decode_error_codes(error_code_field, table=None):
             'description': describe_error_code(code_text, table),
         })
     return result
+
+
+def normalize_error_codes(reply, table=None):
+    """get_error_code -> the list of :func:`decode_error_codes` (its ``Msg.error_code``, any form)."""
+    field = reply.get('Msg', {}) if isinstance(reply, dict) else {}
+    return decode_error_codes(field.get('error_code') if isinstance(field, dict) else field, table)

@@ -69,8 +69,8 @@ def _numbers(values):
 # get.miner.status
 # ---------------------------------------------------------------------------
 
-def v3_summary(msg):
-    """``get.miner.status`` ``summary`` -> the keys of ``normalize_summary``.
+def v3_summary(msg, setting=None):
+    """``get.miner.status`` ``summary`` (and optionally ``get.miner.setting``) -> the keys of ``normalize_summary``.
 
     ``hashrate_ths`` is ``hash-average``, ``hashrate_rt_ths`` ``hash-realtime`` (both TH/s
     already); ``temperature`` is the hottest board; ``power`` is ``power-realtime``. Keys V3
@@ -78,6 +78,7 @@ def v3_summary(msg):
     keys: ``board_temperatures`` (list, C) and ``power_5min`` (W).
     """
     data = _part(msg, 'summary')
+    setting = _unwrap(setting)
     boards = _lookup(data, 'board-temperature', 'board-tempurature')
     return {
         'elapsed': _num(data, 'elapsed'),
@@ -96,7 +97,7 @@ def v3_summary(msg):
         'power': _num(data, 'power-realtime'),
         'power_rate': _num(data, 'power-rate'),
         'power_limit': _num(data, 'power-limit'),
-        'power_mode': _power_mode(_lookup(data, 'power-mode')),
+        'power_mode': _power_mode(_first(_lookup(data, 'power-mode'), _lookup(setting, 'power-mode'))),
         'pool_rejected_pct': None,
         'pool_stale_pct': None,
         'accepted': None,
@@ -109,7 +110,7 @@ def v3_summary(msg):
         'hash_stable': None,
         'hash_stable_cost_seconds': None,
         'upfreq_complete': to_bool(_lookup(data, 'up-freq-finish')),
-        'btminer_fast_boot': None,
+        'btminer_fast_boot': to_bool(_lookup(setting, 'fast-boot')),
         'debug': to_bool(_lookup(data, 'Debug')),
         'hash_percent': None,
         'error_code_count': None,
@@ -163,14 +164,17 @@ def v3_pools(msg):
     return result
 
 
-def v3_devs(msg):
-    """``get.miner.status`` ``edevs`` -> the list of ``normalize_devs`` (one dict per hash board)."""
+def v3_devs(msg, summary=None):
+    """``get.miner.status`` ``edevs`` -> the list of ``normalize_devs`` (one dict per hash board).
+
+    A board's ``temperature`` is its entry in the summary's ``board-temperature`` (V3 reports board
+    temperatures there only; never the chip average).
+    """
     data = _unwrap(msg)
+    temperatures = _numbers(_lookup(_part(summary, 'summary'), 'board-temperature', 'board-tempurature')) or []
     rows = data.get('edevs') if isinstance(data.get('edevs'), list) else (msg if isinstance(msg, list) else [])
     result = []
-    for row in rows:
-        if not isinstance(row, dict):
-            continue
+    for position, row in enumerate(row for row in rows if isinstance(row, dict)):
         slot = _num(row, 'slot')
         if slot is None:
             slot = _num(row, 'id')
@@ -178,7 +182,7 @@ def v3_devs(msg):
             'slot': slot,
             'status': _text(_lookup(row, 'status')),
             'enabled': None,
-            'temperature': None,
+            'temperature': temperatures[position] if position < len(temperatures) else None,
             'chip_frequency': _num(row, 'freq'),
             'hashrate_ths': _num(row, 'hash-average'),
             'hashrate_5s_ths': None,
@@ -194,6 +198,19 @@ def v3_devs(msg):
             'chip_temp_max': _num(row, 'chip-temp-max'),
             'chip_temp_avg': _num(row, 'chip-temp-avg'),
         })
+    return result
+
+
+def v3_devdetails(msg, info=None):
+    """``get.miner.status`` ``edevs`` (and ``get.device.info``) -> the list of ``normalize_devdetails``."""
+    data = _unwrap(msg)
+    rows = data.get('edevs') if isinstance(data.get('edevs'), list) else []
+    model = _blank_none(_lookup(_part(info, 'miner'), 'type'))
+    result = []
+    for position, row in enumerate(row for row in rows if isinstance(row, dict)):
+        ident = _num(row, 'id')
+        result.append({'index': position, 'name': 'SM', 'id': ident if ident is not None else position,
+                       'driver': 'bitmicro', 'kernel': None, 'model': model})
     return result
 
 
@@ -248,8 +265,9 @@ def v3_status(msg, setting=None):
         'mineroff_time': None,
         'firmware_version': _blank_none(_lookup(system, 'fwversion')),
         'power_mode': _power_mode(_lookup(setting, 'power-mode')),
-        'power_limit': _num(miner, 'power-limit-set'),
-        'target_freq_percent': _num(miner, 'hash-percent'),
+        # Never configured: the effective limit and target frequency of get.miner.setting (UNCONFIRMED).
+        'power_limit': _first(_num(miner, 'power-limit-set'), _num(setting, 'power-limit')),
+        'target_freq_percent': _first(_num(miner, 'hash-percent'), _num(setting, 'target-freq')),
     }
 
 

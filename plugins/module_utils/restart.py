@@ -25,16 +25,16 @@ POLL_INTERVAL = 1.0
 _DOWN_ERRORS = (MinerUnreachable, MinerTimeout, ProtocolError)
 
 
-def is_answering(client):
+def is_answering(miner):
     """True when the miner answers a cheap read command."""
     try:
-        client.read('get_version')
+        miner.read('version')
     except _DOWN_ERRORS:
         return False
     return True
 
 
-def wait_for_restart(client, timeout, went_down=False, down_grace=DOWN_GRACE_SECONDS, interval=POLL_INTERVAL):
+def wait_for_restart(miner, timeout, went_down=False, down_grace=DOWN_GRACE_SECONDS, interval=POLL_INTERVAL):
     """Wait until the miner has gone down (or ``down_grace`` passed) and answers again.
 
     Returns the seconds waited. Raises ModuleFailure when it does not answer within ``timeout``.
@@ -43,19 +43,19 @@ def wait_for_restart(client, timeout, went_down=False, down_grace=DOWN_GRACE_SEC
     deadline = start + timeout
     down_deadline = start + down_grace
     while not went_down and time.monotonic() < down_deadline:
-        if not is_answering(client):
+        if not is_answering(miner):
             went_down = True
             break
         time.sleep(min(interval, 0.5))
     while True:
-        if is_answering(client):
+        if is_answering(miner):
             return round(time.monotonic() - start, 1)
         if time.monotonic() >= deadline:
-            raise ModuleFailure('the miner %s:%s did not answer again within %g s after restarting' % (client.host, client.port, timeout))
+            raise ModuleFailure('the miner %s:%s did not answer again within %g s after restarting' % (miner.host, miner.port, timeout))
         time.sleep(interval)
 
 
-def wait_until(client, settled, timeout, what, interval=POLL_INTERVAL):
+def wait_until(miner, settled, timeout, what, interval=POLL_INTERVAL):
     """Poll ``settled()`` (a read-back) until it is true, tolerating a miner that is restarting."""
     start = time.monotonic()
     while True:
@@ -65,7 +65,7 @@ def wait_until(client, settled, timeout, what, interval=POLL_INTERVAL):
         except _DOWN_ERRORS:
             pass
         if time.monotonic() - start >= timeout:
-            raise ModuleFailure('the miner %s:%s did not reach %s within %g s' % (client.host, client.port, what, timeout))
+            raise ModuleFailure('the miner %s:%s did not reach %s within %g s' % (miner.host, miner.port, what, timeout))
         time.sleep(interval)
 
 
@@ -85,7 +85,7 @@ def send_restarting(ctx, command, wait, wait_timeout, settled=None, **params):
         replied = False
     waited = None
     if wait and settled is not None:
-        waited = wait_until(ctx.client, settled, wait_timeout, 'the state asked by %s' % command)
+        waited = wait_until(ctx.miner, settled, wait_timeout, 'the state asked by %s' % command)
     elif wait:
-        waited = wait_for_restart(ctx.client, wait_timeout, went_down=not replied)
+        waited = wait_for_restart(ctx.miner, wait_timeout, went_down=not replied)
     return dict(replied=replied, waited=waited)

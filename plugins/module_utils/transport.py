@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import json
+import select
 import socket
+import struct
 import threading
 import time
 
@@ -34,6 +37,8 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
 _CHUNK = 65536
+# API V3 frames: uint32 little-endian length, then that many bytes of JSON.
+FRAME_HEADER = struct.Struct('<I')
 # Slowest payload rate a firmware upload or log download may run at before its deadline passes.
 MIN_PAYLOAD_BYTES_PER_SECOND = 16 * 1024
 
@@ -429,3 +434,180 @@ class StreamConnection(object):
             received += len(chunk)
             _take(chunk)
         return received if sink is not None else b''.join(parts)
+
+
+# ---------------------------------------------------------------------------
+# API V3 framing (PROTOCOL-V3.md section 1.2)
+# ---------------------------------------------------------------------------
+
+def dumps(body):
+    """Compact JSON bytes of a request body."""
+    return json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode('utf-8')
+
+
+def encode_frame(body):
+    """``uint32 LE length`` + JSON bytes; ``body`` is a dict/list or already-encoded bytes/str."""
+    if isinstance(body, str):
+        data = body.encode('utf-8')
+    elif isinstance(body, (bytes, bytearray)):
+        data = bytes(body)
+    else:
+        data = dumps(body)
+    return FRAME_HEADER.pack(len(data)) + data
+
+
+HEARTBEAT = FRAME_HEADER.pack(0)
+
+
+class FrameDecoder(object):
+    """Split a byte stream into frames. Zero-length (heartbeat) frames are skipped and counted.
+
+    :meth:`feed` adds bytes; :meth:`next_frame` returns the next complete frame body or None.
+    A length above ``max_bytes`` raises :class:`ProtocolError` (the stream cannot be resynchronised).
+    """
+
+    def __init__(self, max_bytes=DEFAULT_MAX_REPLY_BYTES):
+        self.max_bytes = int(max_bytes)
+        self._buf = bytearray()
+        self.heartbeats = 0
+
+    def feed(self, data):
+        self._buf += data
+
+    @property
+    def pending(self):
+        """Bytes received but not yet returned as frames."""
+        return len(self._buf)
+
+    def next_frame(self):
+        while True:
+            if len(self._buf) < 4:
+                return None
+            length = FRAME_HEADER.unpack_from(self._buf, 0)[0]
+            if length == 0:
+                del self._buf[:4]
+                self.heartbeats += 1
+                continue
+            if length > self.max_bytes:
+                raise ProtocolError('reply frame announces %d bytes, over the limit of %d bytes' % (length, self.max_bytes),
+                                    raw=bytes(self._buf[4:64]))
+            if len(self._buf) < 4 + length:
+                return None
+            body = bytes(self._buf[4:4 + length])
+            del self._buf[:4 + length]
+            return body
+
+    def take(self, n):
+        """Remove and return up to ``n`` raw (unframed) bytes from the buffer."""
+        data = bytes(self._buf[:n])
+        del self._buf[:n]
+        return data
+
+
+def decode_frames(data, max_bytes=DEFAULT_MAX_REPLY_BYTES):
+    """Return ``(frames, rest)`` for a byte string: every complete non-heartbeat frame and the leftover bytes."""
+    decoder = FrameDecoder(max_bytes)
+    decoder.feed(data)
+    frames = []
+    while True:
+        frame = decoder.next_frame()
+        if frame is None:
+            return frames, decoder.take(decoder.pending)
+        frames.append(frame)
+
+
+class FrameLink(object):
+    """One open TCP connection to the V3 port with its frame decoder.
+
+    Each exchange runs against a :class:`Deadline` set by :meth:`begin` (the client's timeout);
+    the firmware flow gives its final answer a longer one.
+    """
+
+    def __init__(self, sock, host, port, timeout, max_bytes, clock):
+        self.sock = sock
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.deadline = Deadline(timeout)
+        self.decoder = FrameDecoder(max_bytes)
+        self._clock = clock
+        self.last_used = clock()
+        self.exchanges = 0
+
+    def begin(self, deadline):
+        """Start the deadline of the next exchange: a :class:`Deadline`, or seconds."""
+        self.deadline = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+
+    def close(self):
+        if self.sock is not None:
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.sock = None
+
+    def usable(self, idle_limit):
+        """False when the peer closed the connection, sent unsolicited bytes, or it idled too long."""
+        if self.sock is None or self.decoder.pending:
+            return False
+        if self._clock() - self.last_used > idle_limit:
+            return False
+        try:
+            readable = select.select([self.sock], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+        # Readable while idle: EOF, a reset or unsolicited data (e.g. set.miner.report pushes).
+        return not readable
+
+    def send(self, data):
+        send_all(self.sock, data, self.deadline, self.timeout, self.host, self.port)
+        self.last_used = self._clock()
+
+    def _recv(self, timeout, command, partial):
+        try:
+            chunk = recv_some(self.sock, self.deadline, timeout, self.host, self.port,
+                              '%d bytes of the reply received' % partial if partial else 'nothing received')
+        except ConnectionResetError:
+            chunk = b''
+        self.last_used = self._clock()
+        if not chunk:
+            if partial:
+                raise ProtocolError('the miner closed the connection inside a reply frame (%d bytes received)' % partial,
+                                    self.host, self.port)
+            raise NoReply(self.host, self.port, command)
+        return chunk
+
+    def read_frame(self, command=None, timeout=None):
+        """Return the body of the next non-heartbeat frame."""
+        timeout = self.timeout if timeout is None else timeout
+        while True:
+            try:
+                frame = self.decoder.next_frame()
+            except ProtocolError as exc:
+                raise exc.with_endpoint(self.host, self.port)
+            if frame is not None:
+                self.exchanges += 1
+                return frame
+            self.decoder.feed(self._recv(timeout, command, self.decoder.pending))
+
+    def read_raw(self, length, sink, command=None, timeout=None):
+        """Stream exactly ``length`` unframed bytes (buffered ones first) to ``sink``; return the count."""
+        timeout = self.timeout if timeout is None else timeout
+        received = 0
+        head = self.decoder.take(length)
+        if head:
+            sink(head)
+            received += len(head)
+        while received < length:
+            try:
+                chunk = self._recv(timeout, command, received or 1)
+            except ProtocolError:
+                raise ProtocolError('the miner closed the connection after %d of %d bytes' % (received, length),
+                                    self.host, self.port)
+            want = length - received
+            if len(chunk) > want:
+                self.decoder.feed(chunk[want:])
+                chunk = chunk[:want]
+            sink(chunk)
+            received += len(chunk)
+        return received

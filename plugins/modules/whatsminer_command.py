@@ -23,14 +23,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Read commands run; write commands are not sent and report C(changed).
+    details: Read commands run; write commands are not sent and report C(changed).
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: none
+    details: Write commands are sent on every run; read commands change nothing.
 options:
   command:
     description: The API command name, for example V(summary) or V(set_led) (V2.2 names), or V(get.device.info) (API V3).

@@ -20,15 +20,22 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
-    description: Reports what would be sent; nothing is written (the record is only read).
+    details: Reports what would be sent; nothing is written (the record is only read).
   diff_mode:
     support: full
-    description: Shows the wanted values against what the record says was applied.
+    details: Shows the wanted values against what the record says was applied.
+  idempotent:
+    support: partial
+    details:
+      - With O(record_slot) (or on API V3, which reads these settings back) a second run sends nothing.
+      - Without it the settings are sent again and reported as changed.
 options:
   temp_offset:
     description: Temperature offset in degrees Celsius, -30 to 0 (C(set_temp_offset)); effective at the next start. Air-cooled only.

@@ -17,14 +17,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reads the messages and reports what would change.
+    details: Reads the messages and reports what would change.
   diff_mode:
     support: full
-    description: Shows the managed messages before and after.
+    details: Shows the managed messages before and after.
+  idempotent:
+    support: full
+    details: The messages are read back and compared.
 options:
   customer_sn:
     description: The customer serial number (C(CustomerSn)), at most 127 characters.

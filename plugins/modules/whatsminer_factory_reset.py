@@ -16,14 +16,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reports C(changed) without sending anything.
+    details: Reports C(changed) without sending anything.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: none
+    details: The reset is sent on every run.
 options:
   confirm:
     description: Must be V(true); protects against a reset by mistake.

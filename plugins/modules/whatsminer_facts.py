@@ -20,17 +20,22 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: The module only reads; it runs the same in check mode.
+    details: The module only reads; it runs the same in check mode.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
   facts:
     support: full
     description: Sets C(ansible_facts.whatsminer).
+  idempotent:
+    support: full
+    details: The module only reads.
 options:
   gather_subset:
     description:

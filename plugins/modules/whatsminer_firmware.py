@@ -19,14 +19,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reads the version and reports the would-be upgrade; nothing is uploaded.
+    details: Reads the version and reports the would-be upgrade; nothing is uploaded.
   diff_mode:
     support: full
-    description: Shows the firmware version before and after.
+    details: Shows the firmware version before and after.
+  idempotent:
+    support: full
+    details: Nothing is uploaded when the miner already runs the wanted version.
 options:
   src:
     description:

@@ -27,13 +27,19 @@ description:
     mode, and run the task once (C(run_once) or a play on C(localhost)).
 author:
   - minerops.whatsminer contributors (@minerops)
+extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
 attributes:
   check_mode:
     support: full
-    description: Reads every miner's power and reports what would be sent; nothing is sent.
+    details: Reads every miner's power and reports what would be sent; nothing is sent.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: partial
+    details: Stopping and starting mining are read back; power percent and power targets cannot be read back and are sent on every run.
 options:
   miners:
     description: The miners to drive.

@@ -17,15 +17,20 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
-    description: Reads the LED mode and reports what would change.
+    details: Reads the LED mode and reports what would change.
   diff_mode:
     support: full
-    description: Shows the LED mode before and the wanted mode and pattern after.
+    details: Shows the LED mode before and the wanted mode and pattern after.
+  idempotent:
+    support: partial
+    details: The LED mode is read back; a pattern is write-only and needs O(record_slot) (or API V3) to be compared.
 options:
   mode:
     description: V(auto) for the normal status display, V(manual) for a blink pattern.

@@ -17,14 +17,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reports the path the archive would be written to; nothing is downloaded.
+    details: Reports the path the archive would be written to; nothing is downloaded.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: none
+    details: The archive is downloaded on every run.
 options:
   dest:
     description: Existing directory on the controller for the archive.

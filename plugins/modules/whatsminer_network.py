@@ -24,14 +24,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reads the settings and reports what would change.
+    details: Reads the settings and reports what would change.
   diff_mode:
     support: full
-    description: Shows the network settings before and after.
+    details: Shows the network settings before and after.
+  idempotent:
+    support: full
+    details: The network settings are read back and compared.
 options:
   proto:
     description: V(dhcp), or V(static) with O(address), O(netmask), O(gateway) and O(dns).

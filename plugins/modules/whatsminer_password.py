@@ -19,14 +19,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Tells whether the password would be changed; nothing is sent.
+    details: Tells whether the password would be changed; nothing is sent.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: full
+    details: The new password is tried first; nothing is sent when it already works.
 options:
   new_password:
     description: The new admin password. API V2.2 - 1 to 8 letters, digits or underscores; API V3 - 1 to 32 printable ASCII characters without spaces.

@@ -20,15 +20,20 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
-    description: Reads the pools and reports what would change without sending C(update_pools).
+    details: Reads the pools and reports what would change without sending C(update_pools).
   diff_mode:
     support: full
-    description: Shows the pool URLs and users before and after. Passwords are never shown.
+    details: Shows the pool URLs and users before and after. Passwords are never shown.
+  idempotent:
+    support: partial
+    details: Pool URLs and users are read back; pool passwords cannot be, and are compared through O(record_slot) when set.
 options:
   pools:
     description:

@@ -27,15 +27,20 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
   check_mode:
     support: full
-    description: Reads the power state and reports what would change; nothing is sent.
+    details: Reads the power state and reports what would change; nothing is sent.
   diff_mode:
     support: full
-    description: Shows the readable power settings before and after, plus the unreadable ones that would be sent.
+    details: Shows the readable power settings before and after, plus the unreadable ones that would be sent.
+  idempotent:
+    support: partial
+    details: Mining, mode, power limit, target frequency and fast boot are read back; power percent, power and upfreq speed are write-only.
 options:
   mining:
     description:

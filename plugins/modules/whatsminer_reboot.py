@@ -17,14 +17,19 @@ description:
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
+  - minerops.whatsminer.attributes
+  - minerops.whatsminer.attributes.actiongroup
   - minerops.whatsminer.connection
 attributes:
   check_mode:
     support: full
-    description: Reports C(changed) without sending anything.
+    details: Reports C(changed) without sending anything.
   diff_mode:
     support: none
-    description: The task reports no diff.
+    details: The task reports no diff.
+  idempotent:
+    support: none
+    details: The reboot (or btminer restart) is sent on every run.
 options:
   target:
     description: V(system) reboots the control board, V(btminer) restarts the mining process.

@@ -19,7 +19,6 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     Base64Error,
     CommandFailed,
     InvalidCommand,
-    MinerTimeout,
     MinerUnreachable,
     MissingLibrary,
     OutcomeUnknown,
@@ -388,54 +387,6 @@ class FakeClock(object):
 
     def sleep(self, seconds):
         self.now += seconds
-
-
-def test_wait_until_reachable(server, h, closed_port):
-    server.add(h.reply(h.envelope(131, {'api_ver': '2.0.5'})))
-    client = make_client(server)
-    clock = FakeClock()
-    client._clock, client._sleep = clock, clock.sleep
-    assert client.wait_until_reachable(timeout=10, interval=1) == 0.0
-    assert client.requests_sent == ['get_version']
-
-
-def test_wait_until_reachable_times_out(closed_port):
-    client = WhatsMinerClient('127.0.0.1', closed_port, timeout=0.5)
-    clock = FakeClock()
-    client._clock, client._sleep = clock, clock.sleep
-    with pytest.raises(MinerTimeout) as info:
-        client.wait_until_reachable(timeout=5, interval=2)
-    assert info.value.phase == 'wait' and clock.now == 5
-    assert '5 s' in str(info.value)
-
-
-def test_wait_until_reachable_counts_api_error_as_up(server, h):
-    server.add(h.reply(h.envelope(14, 'invalid cmd')))
-    client = make_client(server)
-    clock = FakeClock()
-    client._clock, client._sleep = clock, clock.sleep
-    assert client.wait_until_reachable(timeout=5, interval=1) == 0.0
-
-
-def test_wait_until_down_then_up(server, h):
-    ok = h.reply(h.envelope(131, {'api_ver': '2.0.5'}))
-    server.add(ok, h.close_without_reply, h.close_without_reply, ok)
-    client = make_client(server)
-    clock = FakeClock()
-    client._clock, client._sleep = clock, clock.sleep
-    result = client.wait_until_down_then_up(down_timeout=30, up_timeout=30, interval=1)
-    assert result == {'went_down': True, 'down_after': 1.0, 'up_after': 1.0}
-    assert client.requests_sent == ['get_version'] * 4
-
-
-def test_wait_until_down_never_down(server, h):
-    ok = h.reply(h.envelope(131, {'api_ver': '2.0.5'}))
-    server.add(*([ok] * 4))
-    client = make_client(server)
-    clock = FakeClock()
-    client._clock, client._sleep = clock, clock.sleep
-    result = client.wait_until_down_then_up(down_timeout=3, up_timeout=30, interval=1)
-    assert result == {'went_down': False, 'down_after': None, 'up_after': 0.0}
 
 
 # --------------------------------------------------------------------------- firmware upload

@@ -17,9 +17,18 @@ import time
 import pytest
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import client_v3
-from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import (
-    HEARTBEAT,
-    FrameDecoder,
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import choose_api
+from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client, parse_firmware_header
+from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import (
+    decrypt_param,
+    encrypt_param,
+    make_token,
+    pkcs7_pad,
+    token_digest,
+    token_from_digest,
+)
+from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import HEARTBEAT, FrameDecoder, decode_frames, encode_frame
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     V3ApiError,
     V3CommandFailed,
     V3InvalidCommand,
@@ -27,25 +36,13 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 impo
     V3OutOfMemory,
     V3PermissionDenied,
     V3WrongPassword,
-    WhatsMinerV3Client,
-    decode_frames,
-    decrypt_param,
-    detect_api,
-    encode_frame,
-    encrypt_param,
-    make_token,
-    parse_firmware_header,
-    pkcs7_pad,
-    token_digest,
-    token_from_digest,
     v3_error_for,
-)
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     ApiError,
     CommandFailed,
     InvalidCommand,
     MinerTimeout,
     MinerUnreachable,
+    MissingLibrary,
     NoReply,
     OutcomeUnknown,
     ProtocolError,
@@ -835,7 +832,7 @@ def test_power_percent_sent_as_string(v3, fake):
 def test_missing_cryptography(v3, monkeypatch):
     monkeypatch.setattr(client_v3.crypto, 'HAS_CRYPTOGRAPHY', False)
     client = make(v3)
-    with pytest.raises(client_v3.MissingLibrary):
+    with pytest.raises(MissingLibrary):
         client.set('set.miner.pools', [])
     assert client.set('set.system.webpools', 'disable') == 'ok'
     client.close()
@@ -1002,51 +999,36 @@ def v2():
     listener.server.close()
 
 
-def test_detect_v3_first(v3, fake, v2):
-    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=v3.port, timeout=1) == 'v3'
+def test_auto_asks_the_v3_port_first(v3, fake, v2):
+    assert choose_api('auto', '127.0.0.1', v3.port, 1) == 'v3'
     assert v2.server.connections == 0
     assert fake.requests == [{'cmd': 'get.device.info', 'param': 'system'}]
 
 
-def test_detect_falls_back_to_v2(free_port, v2):
-    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=free_port, timeout=1) == 'v2'
-    assert json.loads(v2.requests[0]) == {'cmd': 'get_version'}
+def test_auto_without_a_v3_port_is_v2(free_port):
+    assert choose_api('auto', '127.0.0.1', free_port, 1) == 'v2'
 
 
-def test_detect_v3_port_speaking_something_else(v3, v2):
+def test_auto_on_a_v3_port_speaking_something_else_is_v2(v3):
     def handler(conn, server):
         conn.sock.recv(100)
         conn.send(b'HTTP/1.0 400 Bad Request\r\n\r\n')
     v3.script.append(handler)
-    assert detect_api('127.0.0.1', v2_port=v2.server.port, v3_port=v3.port, timeout=1) == 'v2'
+    assert choose_api('auto', '127.0.0.1', v3.port, 1) == 'v2'
 
 
-def test_detect_neither(free_port):
-    with pytest.raises(MinerUnreachable, match='neither API V3'):
-        detect_api('127.0.0.1', v2_port=free_port, v3_port=free_port, timeout=0.5)
-
-
-def test_detect_is_quick_on_silent_ports(v3, free_port):
+def test_auto_is_quick_on_silent_ports(v3):
     def silent(conn, server):
         time.sleep(1.0)
     v3.script.append(silent)
     start = time.monotonic()
-    with pytest.raises(MinerUnreachable):
-        detect_api('127.0.0.1', v2_port=free_port, v3_port=v3.port, timeout=0.3)
+    assert choose_api('auto', '127.0.0.1', v3.port, 0.3) == 'v2'
     assert time.monotonic() - start < 1.0
 
 
-# --------------------------------------------------------------------------- wait
-
-def test_wait_until_reachable(v3, free_port):
-    client = WhatsMinerV3Client('127.0.0.1', free_port, timeout=0.2)
-    clock = [0.0]
-    client._clock = lambda: clock[0]
-    client._sleep = lambda s: clock.__setitem__(0, clock[0] + s)
-    with pytest.raises(MinerTimeout) as info:
-        client.wait_until_reachable(timeout=10, interval=5)
-    assert info.value.phase == 'wait'
-    assert make(v3).wait_until_reachable(timeout=5) >= 0
+def test_a_set_api_is_not_probed(free_port):
+    assert choose_api('v3', '127.0.0.1', free_port, 1) == 'v3'
+    assert choose_api('v2', '127.0.0.1', free_port, 1) == 'v2'
 
 
 # --------------------------------------------------------------------------- secrets

@@ -21,7 +21,9 @@ import pytest
 from ansible_collections.minerops.whatsminer.plugins.module_utils import crypto, replies
 from ansible_collections.minerops.whatsminer.plugins.module_utils.client import lift_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ProtocolError
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import open_miner
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import InvalidCommand
+from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import ALL_SUBSETS, build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import JsonEndScanner
 
 hypothesis = pytest.importorskip('hypothesis')
@@ -140,13 +142,49 @@ def test_value_converters_never_crash(value):
     assert replies.to_bool(value) in (True, False, None)
 
 
+class _ScriptedClient:
+    """Answers every request with the object given for its command (V2.2 read/write, V3 get)."""
+
+    host = '192.0.2.10'
+    port = 4028
+
+    def __init__(self, answers, api='v2'):
+        self.answers = answers
+        self.api = api
+        self.requests_sent = []
+
+    def read(self, command, **params):
+        return self.answers.get(command, {})
+
+    def read_joined(self, *commands):
+        raise InvalidCommand(14, 'invalid cmd')
+
+    def write(self, command, restarting=False, **params):
+        return self.answers.get(command, {})
+
+    def get(self, command, param=None):
+        return self.answers.get(command, {})
+
+
 @settings(max_examples=150, deadline=None, database=None)
-@given(st.dictionaries(st.sampled_from(['summary', 'pools', 'edevs', 'devdetails', 'get_psu', 'get_version', 'status',
-                                        'get_miner_info', 'get_error_code']), OBJECTS, max_size=9))
-def test_facts_view_never_crashes(raw):
-    view = build_view(raw, '192.0.2.10', 4028)
+@given(st.dictionaries(st.sampled_from(['summary', 'pools', 'devs', 'devdetails', 'get_psu', 'get_version', 'status',
+                                        'get_miner_info', 'get_error_code', 'get_customer_msg']), OBJECTS, max_size=10))
+def test_facts_view_never_crashes_on_v2_replies(answers):
+    miner = open_miner(None, '192.0.2.10', {}, client=_ScriptedClient(answers))
+    view = build_view(read_sections(miner, list(ALL_SUBSETS)), '192.0.2.10', 4028)
     assert isinstance(view, dict)
     json.dumps(view, default=str)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(st.dictionaries(st.sampled_from(['get.device.info', 'get.miner.status', 'get.miner.setting', 'get.device.custom_data',
+                                        'get.fan.setting', 'get.system.setting']), OBJECTS, max_size=6))
+def test_facts_view_never_crashes_on_v3_replies(answers):
+    miner = open_miner(None, '192.0.2.10', {}, client=_ScriptedClient(answers, api='v3'))
+    view = build_view(read_sections(miner, list(ALL_SUBSETS)), '192.0.2.10', 4433)
+    assert isinstance(view, dict)
+    json.dumps(view, default=str)
+    json.dumps(miner.settings(), default=str)
 
 
 @settings(max_examples=300, deadline=None, database=None)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import V2Miner, V3Miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.password import check_password
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import (
@@ -54,11 +55,11 @@ def test_booleans_refused_in_nested_text_options():
 
 
 def test_password_rules_per_api():
-    check_password('new_password', 'Abc_1234')
+    check_password('new_password', 'Abc_1234', V2Miner)
     with pytest.raises(ModuleFailure):
-        check_password('new_password', 'Abcdefghi_12')
-    check_password('new_password', 'Abcdefghi_12!#', api='v3')
+        check_password('new_password', 'Abcdefghi_12', V2Miner)
+    check_password('new_password', 'Abcdefghi_12!#', V3Miner)
     for bad in ('', 'has space', 'x' * 33, 'caf\u00e9'):
         with pytest.raises(ModuleFailure) as info:
-            check_password('new_password', bad, api='v3')
+            check_password('new_password', bad, V3Miner)
         assert 'API V3' in info.value.msg

@@ -48,6 +48,10 @@ class FakeClient:
             self.on_write(self, command, params)
         return OK
 
+    def check_credentials(self):
+        """Check mode proves the password (a token and a read); the fake accepts it."""
+        self.calls.append(('check_credentials',))
+
     @property
     def writes(self):
         return [call[1] for call in self.calls if call[0] == 'write']

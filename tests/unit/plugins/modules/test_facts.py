@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, resolve_subsets
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import open_miner
+from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections, resolve_subsets
+
+from .fake_miner import FakeClient
 
 ALL_BUT_MSG = ['version', 'status', 'summary', 'pools', 'devs', 'devdetails', 'psu', 'miner_info', 'error_codes']
 
@@ -33,18 +36,20 @@ def test_unknown_subset_names_the_choices():
 
 def test_view_is_the_same_for_api_1_and_2():
     v1 = dict(
-        version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': 'whatsminer v1.4.0', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
+        get_version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': 'whatsminer v1.4.0', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
         status={'STATUS': 'S', 'Code': 131, 'Msg': {'btmineroff': 'false', 'Firmware Version': "'20210322.22.REL'"}},
         summary={'STATUS': [{'STATUS': 'S'}], 'SUMMARY': [{'MHS av': '100000000', 'Power': '3400', 'Power Mode': 'Normal'}]},
     )
     v2 = dict(
-        version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': '2.0.5', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
+        get_version={'STATUS': 'S', 'Code': 131, 'Msg': {'api_ver': '2.0.5', 'fw_ver': '20210322.22.REL', 'miner_type': 'M30S+_VE40'}},
         status={'STATUS': 'S', 'Code': 131, 'Msg': {'mineroff': 'false', 'FirmwareVersion': '20210322.22.REL', 'power_mode': 'Normal'}},
         summary={'STATUS': [{'STATUS': 'S'}], 'SUMMARY': [{'MHS av': 100000000.0, 'Power': 3400, 'Power Mode': 'Normal'}]},
     )
-    views = [build_view(raw, 'h', 4028) for raw in (v1, v2)]
+    views = []
+    for reads in (v1, v2):
+        miner = open_miner(None, 'h', {}, client=FakeClient(reads=reads))
+        views.append(build_view(read_sections(miner, ['version', 'status', 'summary']), 'h', 4028))
     for view in views:
-        del view['raw']
         del view['api_version']
     assert views[0] == views[1]
     assert views[0]['model'] == 'M30S+'
