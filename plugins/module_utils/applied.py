@@ -32,27 +32,12 @@ import json
 import random
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
+from ansible_collections.minerops.whatsminer.plugins.module_utils._table import RECORD_KEYS
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, WhatsMinerError
 
 RECORD_PREFIX = 'mo1'
 RECORD_SLOTS = tuple('msg%d' % n for n in range(10))
 MAX_RECORD_LENGTH = 127
-
-# setting name -> short key in the record (the record must fit in one 127-character message)
-RECORD_KEYS = dict(
-    pool_passwords='pp',
-    temp_offset='to',
-    upfreq_speed='us',
-    fan_zero_speed='fz',
-    poweroff_cool='pc',
-    heat_mode='hm',
-    web_pools='wp',
-    mine_on_boot='bi',
-    timezone='tz',
-    syslog='sl',
-    led='ld',
-)
 
 RECORD_ARGUMENT_SPEC = dict(
     record_slot=dict(type='str', choices=list(RECORD_SLOTS)),
@@ -117,14 +102,17 @@ class AppliedRecord:
     def _fingerprint(self, setting, value, secret):
         return fingerprint(value, self.ctx.params.get('password') if secret else None)
 
-    def to_send(self, wanted, secret=()):
-        """The settings of ``wanted`` (name -> value, None = not managed) that must be sent."""
+    def to_send(self, wanted, secret=(), warn=True):
+        """The settings of ``wanted`` (name -> value, None = not managed) that must be sent.
+
+        ``warn``: say so when settings are sent only because nothing can compare them (no record_slot).
+        """
         managed = {name: value for name, value in wanted.items() if value is not None}
         readable = {name: value for name, value in managed.items() if self.read_back.get(name) is not None}
         unreadable = {name: value for name, value in managed.items() if name not in readable}
         send = [name for name, value in readable.items() if self.read_back[name] != value or self.ctx.params.get('reapply')]
         if not self.slot or self.ctx.params.get('reapply'):
-            if unreadable and not self.slot:
+            if unreadable and not self.slot and warn:
                 self.ctx.warn('%s cannot be read back from this miner\'s API: sent on every run and reported as changed '
                               '(set record_slot to keep a record on the miner and skip unchanged settings)' % ', '.join(sorted(unreadable)))
             send += list(unreadable)
@@ -153,14 +141,9 @@ class AppliedRecord:
             entries = dict(fresh, **ours)
             if entries != fresh:
                 self.ctx.write('set_customer_msg', key=self.slot, val=format_record(entries))
-            try:
-                now = self._read()
-            except (WhatsMinerError, ModuleFailure) as exc:
-                self.ctx.warn('the applied-settings record in %s was written but could not be read back: %s' % (self.slot, exc))
-                self.entries = entries
-                return
-            if all(now.get(key) == value for key, value in ours.items()):
-                self.entries = now
+            held = self._still_holds(ours, entries)
+            if held is not None:
+                self.entries = held
                 return
             self.ctx.warn('another run wrote the applied-settings record in %s at the same time and dropped this '
                           'task\'s entries; merging them again' % self.slot)
@@ -169,42 +152,25 @@ class AppliedRecord:
                             'applied but are not recorded (the next run sends them again)' % self.slot)
 
 
+    def _still_holds(self, ours, written):
+        """The record as read back when it holds our entries, now and once more a moment later; else None.
+
+        The second look closes most of the race with a run that read the record just before our
+        write and writes its own merge just after (dropping ours): its write lands within the pause.
+        """
+        for check in (1, 2):
+            try:
+                now = self._read()
+            except (WhatsMinerError, ModuleFailure) as exc:
+                self.ctx.warn('the applied-settings record in %s was written but could not be read back: %s' % (self.slot, exc))
+                return written
+            if not all(now.get(key) == value for key, value in ours.items()):
+                return None
+            if check == 1:
+                self._pause(random.uniform(*RECORD_SECOND_LOOK_SECONDS))
+        return now
+
+
 RECORD_WRITE_ATTEMPTS = 5
-
-
-def converge_unreadable(ctx, wanted, send, secret=(), result=None):
-    """Send the settings of ``wanted`` that differ from what the miner reports (API V3) or the record shows.
-
-    ``send(name, value)`` sends one setting. The diff shows the wanted values (never secrets)
-    against the miner's value where it can be read, else against what the record says.
-    """
-    record = AppliedRecord(ctx)
-    names = record.to_send(wanted, secret)
-    managed = sorted(name for name, value in wanted.items() if value is not None)
-    result = dict(result or {})
-    result.update(changed=bool(names), sent=names if not ctx.check_mode else [], would_send=names,
-                  recorded=bool(record.slot))
-    if ctx.diff:
-        def shown(name, value):
-            return '(secret)' if name in secret else value
-
-        def before(name):
-            if record.read_back.get(name) is not None:
-                return shown(name, record.read_back[name])
-            if record.slot and name not in names:
-                return '(as recorded)'
-            return '(unknown: not readable)'
-        result['diff'] = dict(
-            before={name: before(name) for name in managed},
-            after={name: shown(name, wanted[name]) for name in managed},
-        )
-    if names and not ctx.check_mode:
-        applied = {}
-        try:
-            for name in names:
-                send(name, wanted[name])
-                applied[name] = wanted[name]
-        finally:
-            # Record what did go through, even when a later setting failed.
-            record.save(applied, secret)
-    return result
+# The pause before the second read-back of a record just written (seconds, random within).
+RECORD_SECOND_LOOK_SECONDS = (0.2, 0.5)

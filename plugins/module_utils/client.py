@@ -466,6 +466,33 @@ class WhatsMinerClient(object):
             conn.close()
 
 
+def _section_sources(reply, cmds):
+    """The dicts that may hold sections: the reply, each command's entry (cgminer layout), ``Msg``."""
+    sources = [reply]
+    for cmd in cmds:
+        sub = reply.get(cmd)
+        if sub is None:
+            sub = reply.get(str(cmd).lower())
+        if isinstance(sub, list) and sub and isinstance(sub[0], dict):
+            sub = sub[0]
+        if isinstance(sub, dict):
+            sources.append(sub)
+    if isinstance(reply.get('Msg'), dict):
+        sources.append(reply['Msg'])
+    return sources
+
+
+def _summary_rows(msg):
+    """Newer firmware's summary row(s) straight under ``Msg``, or None."""
+    if isinstance(msg, dict) and _looks_like_summary(msg):
+        return [msg]
+    if isinstance(msg, list):
+        rows = [row for row in msg if isinstance(row, dict)]
+        if rows and _looks_like_summary(rows[0]):
+            return rows
+    return None
+
+
 def lift_sections(reply, cmds=()):
     """Give a joined reply (``summary+pools``) top-level ``SUMMARY``/``POOLS``/... sections.
 
@@ -477,32 +504,15 @@ def lift_sections(reply, cmds=()):
     if not isinstance(reply, dict):
         return reply
     result = dict(reply)
-    wanted = [str(c).upper() for c in cmds]
-    sources = [reply]
-    for cmd in cmds:
-        sub = reply.get(cmd)
-        if sub is None:
-            sub = reply.get(str(cmd).lower())
-        if isinstance(sub, list) and sub and isinstance(sub[0], dict):
-            sub = sub[0]
-        if isinstance(sub, dict):
-            sources.append(sub)
-    msg = reply.get('Msg')
-    if isinstance(msg, dict):
-        sources.append(msg)
-    for source in sources:
+    for source in _section_sources(reply, cmds):
         for key, value in source.items():
             name = str(key).upper()
-            if name in _SECTIONS and name not in result and key not in ('STATUS',):
-                if name == key or source is not reply:
-                    result[name] = value if isinstance(value, list) else [value]
-    if 'SUMMARY' in wanted and 'SUMMARY' not in result:
-        if isinstance(msg, dict) and _looks_like_summary(msg):
-            result['SUMMARY'] = [msg]
-        elif isinstance(msg, list):
-            rows = [row for row in msg if isinstance(row, dict)]
-            if rows and _looks_like_summary(rows[0]):
-                result['SUMMARY'] = rows
+            if name in _SECTIONS and name not in result and (name == key or source is not reply):
+                result[name] = value if isinstance(value, list) else [value]
+    if 'SUMMARY' in [str(c).upper() for c in cmds] and 'SUMMARY' not in result:
+        rows = _summary_rows(reply.get('Msg'))
+        if rows is not None:
+            result['SUMMARY'] = rows
     if 'EDEVS' in result and 'DEVS' not in result:
         result['DEVS'] = result['EDEVS']
     return result

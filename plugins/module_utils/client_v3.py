@@ -226,6 +226,33 @@ class WhatsMinerV3Client(object):
         self.requests_sent.append(cmd)
         self._debug('-> %s (%s)' % (cmd, kind))
 
+    def _reply_failure(self, exc, cmd, write, restarting):
+        """The error to raise when the reply to ``cmd`` did not come whole (the link is closed then).
+
+        A write whose request went out may have been applied: its fate is unknown.
+        """
+        self.close()
+        if not write:
+            return exc
+        if isinstance(exc, NoReply):
+            return OutcomeUnknown(cmd, self.host, self.port, 'connection closed without a reply')
+        if isinstance(exc, MinerTimeout):
+            return OutcomeUnknown(cmd, self.host, self.port, 'no reply within %s s' % exc.seconds)
+        if isinstance(exc, MinerUnreachable):
+            return OutcomeUnknown(cmd, self.host, self.port, 'connection lost while waiting for the reply')
+        if restarting:
+            return OutcomeUnknown(cmd, self.host, self.port, 'incomplete reply (%s)' % exc.message)
+        return exc
+
+    def _decoded(self, raw, cmd, write, restarting):
+        try:
+            return _decode_reply(raw, self.host, self.port)
+        except ProtocolError as exc:
+            if write and restarting:
+                self.close()
+                raise OutcomeUnknown(cmd, self.host, self.port, 'unreadable reply (%s)' % exc.message)
+            raise
+
     def _exchange(self, cmd, payload, write=False, restarting=False, kind='read'):
         """Send one framed request, return the parsed reply envelope.
 
@@ -234,54 +261,29 @@ class WhatsMinerV3Client(object):
         """
         for attempt in (1, 2):
             link, reused = self._link_for_request(self._transport.deadline())
+            first_on_reused = reused and attempt == 1
             try:
                 link.send(payload)
-            except MinerUnreachable:
+            except (MinerUnreachable, MinerTimeout) as exc:
                 self.close()
-                if reused and attempt == 1:
+                if first_on_reused and isinstance(exc, MinerUnreachable):
                     # The miner had closed the connection: nothing was processed; reopen once.
                     self._debug('connection closed by the miner before %s; reconnecting once' % cmd)
                     continue
-                raise
-            except MinerTimeout:
-                self.close()
                 raise
             self._record(cmd, kind)
             if write:
                 self.writes_sent += 1
             try:
                 raw = link.read_frame(cmd)
-            except NoReply:
-                self.close()
-                if write:
-                    raise OutcomeUnknown(cmd, self.host, self.port, 'connection closed without a reply')
-                if reused and attempt == 1:
+            except (MinerTimeout, MinerUnreachable, ProtocolError) as exc:
+                if first_on_reused and not write and isinstance(exc, NoReply):
+                    self.close()
                     self._debug('connection closed by the miner without answering %s; resending once' % cmd)
                     continue
-                raise
-            except MinerTimeout as exc:
-                self.close()
-                if write:
-                    raise OutcomeUnknown(cmd, self.host, self.port, 'no reply within %s s' % exc.seconds)
-                raise
-            except MinerUnreachable:
-                self.close()
-                if write:
-                    raise OutcomeUnknown(cmd, self.host, self.port, 'connection lost while waiting for the reply')
-                raise
-            except ProtocolError as exc:
-                self.close()
-                if write and restarting:
-                    raise OutcomeUnknown(cmd, self.host, self.port, 'incomplete reply (%s)' % exc.message)
-                raise
+                raise self._reply_failure(exc, cmd, write, restarting)
             self._debug('<- %s: %d bytes' % (cmd, len(raw)))
-            try:
-                return _decode_reply(raw, self.host, self.port)
-            except ProtocolError as exc:
-                if write and restarting:
-                    self.close()
-                    raise OutcomeUnknown(cmd, self.host, self.port, 'unreadable reply (%s)' % exc.message)
-                raise
+            return self._decoded(raw, cmd, write, restarting)
         raise AssertionError('unreachable')  # pragma: no cover
 
     # ------------------------------------------------------------------ reads
@@ -533,6 +535,68 @@ class WhatsMinerV3Client(object):
 
     # ------------------------------------------------------------------ firmware upload (section 7.1)
 
+    def _firmware_package(self, header, file_size, platform):
+        """The package of a combined image for the miner's platform; None for a plain image."""
+        packages = parse_firmware_header(header, file_size)
+        if packages is None:
+            return None
+        if platform is None:
+            system = self.get('get.device.info', 'system')
+            platform = system.get('system', {}).get('platform') if isinstance(system, dict) else None
+            if not platform:
+                raise ProtocolError('get.device.info system: no platform to choose the firmware package', self.host, self.port)
+        wanted = str(platform).strip().lower()
+        for entry in packages:
+            if entry['chiptype'].lower() == wanted:
+                return entry
+        raise WhatsMinerError('the firmware image has no package for platform %s (it has: %s); nothing was sent'
+                              % (wanted, ', '.join(e['chiptype'] for e in packages) or 'none'), self.host, self.port)
+
+    def _send_image(self, link, image, start, size):
+        """Send ``size`` bytes of ``image`` (bytes, or an open file) from ``start``; return their SHA-256."""
+        cmd = 'set.system.update_firmware'
+        digest = hashlib.sha256()
+        sent = 0
+        try:
+            if not isinstance(image, bytes):
+                image.seek(start)
+            link.begin(payload_seconds(self.timeout, size))
+            link.send(FRAME_HEADER.pack(size))
+            while sent < size:
+                want = min(_FILE_CHUNK, size - sent)
+                chunk = image[start + sent:start + sent + want] if isinstance(image, bytes) else image.read(want)
+                if not chunk:
+                    raise OutcomeUnknown(cmd, self.host, self.port, 'the file shrank while it was sent (%d of %d bytes)' % (sent, size))
+                digest.update(chunk)
+                link.send(chunk)
+                sent += len(chunk)
+        except (MinerUnreachable, MinerTimeout) as exc:
+            raise OutcomeUnknown(cmd, self.host, self.port, 'connection lost after %d of %d firmware bytes (%s)' % (sent, size, exc.message))
+        return digest
+
+    def _final_answer(self, link, size, timeout):
+        cmd = 'set.system.update_firmware'
+        try:
+            link.begin(timeout)
+            return _decode_reply(link.read_frame(cmd, timeout=timeout), self.host, self.port)
+        except NoReply:
+            raise OutcomeUnknown(cmd, self.host, self.port, 'all %d bytes sent, then the connection closed without an answer' % size)
+        except (MinerUnreachable, MinerTimeout, ProtocolError) as exc:
+            raise OutcomeUnknown(cmd, self.host, self.port, 'all %d bytes sent, then %s' % (size, exc.message))
+
+    def _ready_for_firmware(self):
+        cmd = 'set.system.update_firmware'
+        try:
+            reply = self._write(cmd, None, False)
+        except OutcomeUnknown as exc:
+            # No firmware byte has been sent yet: nothing was applied.
+            raise ProtocolError('%s: no "ready" from the miner (%s); no firmware byte was sent' % (cmd, exc.reason), self.host, self.port)
+        msg = reply.get('msg')
+        if not (isinstance(msg, str) and msg.strip().lower() == 'ready'):
+            self.close()
+            self._salt = None
+            raise ProtocolError('%s: expected msg "ready"' % cmd, self.host, self.port, raw=json.dumps(reply)[:120])
+
     def upload_firmware(self, path_or_bytes, platform=None, timeout=DEFAULT_FIRMWARE_TIMEOUT,
                         max_bytes=DEFAULT_MAX_FIRMWARE_BYTES):
         """``set.system.update_firmware``: upload an image; return ``{size, sha256, package, reply}``.
@@ -544,95 +608,34 @@ class WhatsMinerV3Client(object):
         after the image went out raises :class:`OutcomeUnknown` (read ``system.fwversion`` back,
         never resend blindly). The connection is closed afterwards and the salt forgotten.
         """
-        cmd = 'set.system.update_firmware'
-        if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
-            data = bytes(path_or_bytes)
-            source = None
-            file_size = len(data)
-        else:
-            data = None
-            source = os.fspath(path_or_bytes)
-            file_size = os.path.getsize(source)
-        header = data[:_FW_HEADER_SIZE] if data is not None else _read_head(source, _FW_HEADER_SIZE)
-        packages = parse_firmware_header(header, file_size)
-        package = None
-        start, size = 0, file_size
-        if packages is not None:
-            if platform is None:
-                system = self.get('get.device.info', 'system')
-                platform = system.get('system', {}).get('platform') if isinstance(system, dict) else None
-                if not platform:
-                    raise ProtocolError('get.device.info system: no platform to choose the firmware package',
-                                        self.host, self.port)
-            wanted = str(platform).strip().lower()
-            for entry in packages:
-                if entry['chiptype'].lower() == wanted:
-                    package = entry
-                    break
-            if package is None:
-                raise WhatsMinerError('the firmware image has no package for platform %s (it has: %s); nothing was sent'
-                                      % (wanted, ', '.join(e['chiptype'] for e in packages) or 'none'),
-                                      self.host, self.port)
-            start, size = package['offset'], package['size']
+        in_memory = isinstance(path_or_bytes, (bytes, bytearray, memoryview))
+        source = None if in_memory else os.fspath(path_or_bytes)
+        data = bytes(path_or_bytes) if in_memory else None
+        file_size = len(data) if in_memory else os.path.getsize(source)
+        header = data[:_FW_HEADER_SIZE] if in_memory else _read_head(source, _FW_HEADER_SIZE)
+        package = self._firmware_package(header, file_size, platform)
+        start, size = (package['offset'], package['size']) if package else (0, file_size)
         if size <= 0 or size >= 2 ** 32:
             raise ValueError('firmware size must be between 1 byte and 4 GiB')
         if size > max_bytes:
             raise ValueError('the firmware image (%d bytes) exceeds the limit of %d bytes' % (size, max_bytes))
-        try:
-            reply = self._write(cmd, None, False)
-        except OutcomeUnknown as exc:
-            # No firmware byte has been sent yet: nothing was applied.
-            raise ProtocolError('%s: no "ready" from the miner (%s); no firmware byte was sent' % (cmd, exc.reason),
-                                self.host, self.port)
-        msg = reply.get('msg')
+        self._ready_for_firmware()
         link = self._link
-        digest = hashlib.sha256()
-        sent = 0
         try:
-            if not (isinstance(msg, str) and msg.strip().lower() == 'ready'):
-                raise ProtocolError('set.system.update_firmware: expected msg "ready"', self.host, self.port,
-                                    raw=json.dumps(reply)[:120])
             self._debug('set.system.update_firmware: miner ready, sending %d bytes' % size)
-            handle = open(source, 'rb') if source is not None else None
-            try:
-                if handle is not None:
-                    handle.seek(start)
-                link.begin(payload_seconds(self.timeout, size))
-                link.send(FRAME_HEADER.pack(size))
-                while sent < size:
-                    want = min(_FILE_CHUNK, size - sent)
-                    if handle is not None:
-                        chunk = handle.read(want)
-                        if not chunk:
-                            raise OutcomeUnknown(cmd, self.host, self.port,
-                                                 'the file shrank while it was sent (%d of %d bytes)' % (sent, size))
-                    else:
-                        chunk = data[start + sent:start + sent + want]
-                    digest.update(chunk)
-                    link.send(chunk)
-                    sent += len(chunk)
-            except (MinerUnreachable, MinerTimeout) as exc:
-                raise OutcomeUnknown(cmd, self.host, self.port,
-                                     'connection lost after %d of %d firmware bytes (%s)' % (sent, size, exc.message))
-            finally:
-                if handle is not None:
-                    handle.close()
-            try:
-                link.begin(timeout)
-                raw = link.read_frame(cmd, timeout=timeout)
-                after = _decode_reply(raw, self.host, self.port)
-            except NoReply:
-                raise OutcomeUnknown(cmd, self.host, self.port,
-                                     'all %d bytes sent, then the connection closed without an answer' % size)
-            except (MinerUnreachable, MinerTimeout, ProtocolError) as exc:
-                raise OutcomeUnknown(cmd, self.host, self.port, 'all %d bytes sent, then %s' % (size, exc.message))
+            if in_memory:
+                digest = self._send_image(link, data, start, size)
+            else:
+                with open(source, 'rb') as handle:
+                    digest = self._send_image(link, handle, start, size)
+            after = self._final_answer(link, size, timeout)
         finally:
             self.close()
             self._salt = None
         code = _reply_code(after)
         if code != 0:
-            raise v3_error_for(code if code is not None else after.get('code'), self._scrub(after.get('msg')), cmd,
-                               self.host, self.port)
+            raise v3_error_for(code if code is not None else after.get('code'), self._scrub(after.get('msg')),
+                               'set.system.update_firmware', self.host, self.port)
         return {'size': size, 'sha256': digest.hexdigest(), 'package': package['chiptype'] if package else None,
                 'reply': after}
 

@@ -187,21 +187,6 @@ class TaskContext:
         return self._resolve_path(path)
 
 
-def converge(ctx, before, after, apply, result=None):
-    """The check/diff discipline: compare, apply only when different and not in check mode.
-
-    ``result`` (updated in place and returned) may be filled by ``apply`` as it goes.
-    """
-    result = result if result is not None else {}
-    changed = before != after
-    if changed and not ctx.check_mode:
-        apply()
-    result['changed'] = changed
-    if ctx.diff:
-        result['diff'] = dict(before=before, after=after)
-    return result
-
-
 def _name_the_miner(ctx, msg):
     """Prefix ``host:port: `` to a failure found after talking to the miner, unless the message names it already."""
     miner = ctx._miner

@@ -6,27 +6,24 @@
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_PREFIX
+from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 
 MESSAGE_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
 MAX_LENGTH = 127
 
 
-def ensure_customer_msg(ctx):
-    """Module entry point for whatsminer_customer_msg."""
-    params = ctx.params
-    wanted = {}
-    for key in MESSAGE_KEYS:
-        value = params['messages'].get(key) if params.get('messages') else None
-        if key == 'CustomerSn' and params.get('customer_sn') is not None:
-            value = params['customer_sn']
-        if value is not None:
-            wanted[key] = check_text('messages.%s' % key, str(value), MAX_LENGTH, allow_spaces=True)
+def wanted_messages(params):
+    """The messages to set (key -> text), checked before anything is sent."""
     unknown = sorted(set(params.get('messages') or {}) - set(MESSAGE_KEYS))
     if unknown:
         raise ModuleFailure('messages has unknown keys %s; allowed: %s' % (', '.join(unknown), ', '.join(MESSAGE_KEYS)))
+    given = dict(params.get('messages') or {})
+    if params.get('customer_sn') is not None:
+        given['CustomerSn'] = params['customer_sn']
+    wanted = dict((key, check_text('messages.%s' % key, str(value), MAX_LENGTH, allow_spaces=True))
+                  for key, value in given.items() if value is not None)
     if params.get('record_slot') in wanted:
         raise ModuleFailure('%s is the applied-settings record_slot; manage it with the other modules, not as a message'
                             % params['record_slot'])
@@ -36,6 +33,13 @@ def ensure_customer_msg(ctx):
                 wanted.setdefault(key, '')
     if not wanted:
         raise ModuleFailure('set customer_sn or messages')
+    return wanted
+
+
+def ensure_customer_msg(ctx):
+    """Module entry point for whatsminer_customer_msg."""
+    params = ctx.params
+    wanted = wanted_messages(params)
     ctx.require_password('read and write customer messages')
     current = ctx.miner.customer_messages()
     for key, value in wanted.items():

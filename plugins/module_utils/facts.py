@@ -61,13 +61,8 @@ def _round(value, digits=3):
     return None if value is None else round(value, digits)
 
 
-def build_view(sections, host, port):
-    """The documented, API-version-independent view of the normalised ``sections`` (by gather_subset name)."""
-    view = dict(reachable=True, host=host, port=port)
-    version = sections.get('version') or {}
-    status = sections.get('status') or {}
-    summary = sections.get('summary') or {}
-    view.update(
+def _identity(version, status, summary):
+    return dict(
         model=version.get('model'),
         miner_type=version.get('miner_type'),
         api_version=version.get('api_version'),
@@ -80,55 +75,76 @@ def build_view(sections, host, port):
         power_limit_w=status.get('power_limit') if status.get('power_limit') is not None else summary.get('power_limit'),
         target_freq_percent=status.get('target_freq_percent'),
     )
-    if summary:
-        hashrate = summary.get('hashrate_ths')
-        power = summary.get('power')
-        view.update(
-            hashrate_ths=_round(hashrate),
-            hashrate_1m_ths=_round(summary.get('hashrate_1m_ths')),
-            hashrate_15m_ths=_round(summary.get('hashrate_15m_ths')),
-            factory_hashrate_ths=_round(summary.get('factory_ths')),
-            power_w=power,
-            efficiency_jth=_round(power / hashrate, 2) if power and hashrate else None,
-            env_temp_c=summary.get('env_temp'),
-            chip_temp_min_c=summary.get('chip_temp_min'),
-            chip_temp_max_c=summary.get('chip_temp_max'),
-            chip_temp_avg_c=summary.get('chip_temp_avg'),
-            fan_in_rpm=summary.get('fan_speed_in'),
-            fan_out_rpm=summary.get('fan_speed_out'),
-            freq_avg_mhz=summary.get('freq_avg'),
-            uptime_s=summary.get('uptime'),
-            elapsed_s=summary.get('elapsed'),
-            fast_boot=summary.get('btminer_fast_boot'),
-            hash_stable=summary.get('hash_stable'),
-        )
-    if 'pools' in sections:
-        view['pools'] = [dict(url=p['url'], user=p['user'], status=p['status'], priority=p['priority'],
-                              accepted=p['accepted'], rejected=p['rejected'], stratum_active=p['stratum_active'])
-                         for p in sections['pools']]
-    if 'devs' in sections:
-        view['boards'] = [dict(slot=b['slot'], hashrate_ths=_round(b['hashrate_ths']), factory_hashrate_ths=_round(b['factory_ths']),
-                               temperature_c=b['temperature'], chip_temp_max_c=b['chip_temp_max'],
-                               chip_frequency_mhz=b['chip_frequency'], effective_chips=b['effective_chips'], pcb_sn=b['pcb_sn'])
-                          for b in sections['devs']]
-    if 'devdetails' in sections:
-        view['devices'] = sections['devdetails']
-    if 'psu' in sections:
-        psu = sections['psu']
-        view['psu'] = dict(model=psu['model'], vendor=psu['vendor'], serial=psu['serial_no'], version=psu['version'],
-                           input_current_ma=psu['iin'], input_voltage_v=psu['vin'], input_power_w=psu['pin'],
-                           fan_rpm=psu['fan_speed'], temperature_c=psu['temp0'])
-    if 'miner_info' in sections:
-        info = sections['miner_info']
-        view['network'] = dict(ip=info['ip'], proto=info['proto'], netmask=info['netmask'], gateway=info['gateway'],
-                               dns=info['dns'], hostname=info['hostname'], mac=info['mac'])
-        view['led_state'] = info['led_state']
-        view['serial_number'] = info['miner_sn']
-        view['psu_serial_number'] = info['psu_sn']
-    if 'error_codes' in sections:
-        view['error_codes'] = sections['error_codes']
-    if 'customer_msg' in sections:
-        view['customer_msg'] = {key: sections['customer_msg'].get(key, '') for key in CUSTOMER_MSG_KEYS}
+
+
+def _performance(summary):
+    hashrate = summary.get('hashrate_ths')
+    power = summary.get('power')
+    return dict(
+        hashrate_ths=_round(hashrate),
+        hashrate_1m_ths=_round(summary.get('hashrate_1m_ths')),
+        hashrate_15m_ths=_round(summary.get('hashrate_15m_ths')),
+        factory_hashrate_ths=_round(summary.get('factory_ths')),
+        power_w=power,
+        efficiency_jth=_round(power / hashrate, 2) if power and hashrate else None,
+        env_temp_c=summary.get('env_temp'),
+        chip_temp_min_c=summary.get('chip_temp_min'),
+        chip_temp_max_c=summary.get('chip_temp_max'),
+        chip_temp_avg_c=summary.get('chip_temp_avg'),
+        fan_in_rpm=summary.get('fan_speed_in'),
+        fan_out_rpm=summary.get('fan_speed_out'),
+        freq_avg_mhz=summary.get('freq_avg'),
+        uptime_s=summary.get('uptime'),
+        elapsed_s=summary.get('elapsed'),
+        fast_boot=summary.get('btminer_fast_boot'),
+        hash_stable=summary.get('hash_stable'),
+    )
+
+
+def _pools(pools):
+    return dict(pools=[dict(url=p['url'], user=p['user'], status=p['status'], priority=p['priority'], accepted=p['accepted'],
+                            rejected=p['rejected'], stratum_active=p['stratum_active']) for p in pools])
+
+
+def _boards(boards):
+    return dict(boards=[dict(slot=b['slot'], hashrate_ths=_round(b['hashrate_ths']), factory_hashrate_ths=_round(b['factory_ths']),
+                             temperature_c=b['temperature'], chip_temp_max_c=b['chip_temp_max'],
+                             chip_frequency_mhz=b['chip_frequency'], effective_chips=b['effective_chips'], pcb_sn=b['pcb_sn'])
+                        for b in boards])
+
+
+def _psu(psu):
+    return dict(psu=dict(model=psu['model'], vendor=psu['vendor'], serial=psu['serial_no'], version=psu['version'],
+                         input_current_ma=psu['iin'], input_voltage_v=psu['vin'], input_power_w=psu['pin'],
+                         fan_rpm=psu['fan_speed'], temperature_c=psu['temp0']))
+
+
+def _miner_info(info):
+    return dict(network=dict(ip=info['ip'], proto=info['proto'], netmask=info['netmask'], gateway=info['gateway'],
+                             dns=info['dns'], hostname=info['hostname'], mac=info['mac']),
+                led_state=info['led_state'], serial_number=info['miner_sn'], psu_serial_number=info['psu_sn'])
+
+
+# gather_subset name -> the part of the view built from its section
+_VIEW_PARTS = (
+    ('summary', lambda summary: _performance(summary) if summary else {}),
+    ('pools', _pools),
+    ('devs', _boards),
+    ('devdetails', lambda devices: dict(devices=devices)),
+    ('psu', _psu),
+    ('miner_info', _miner_info),
+    ('error_codes', lambda codes: dict(error_codes=codes)),
+    ('customer_msg', lambda msg: dict(customer_msg={key: msg.get(key, '') for key in CUSTOMER_MSG_KEYS})),
+)
+
+
+def build_view(sections, host, port):
+    """The documented, API-version-independent view of the normalised ``sections`` (by gather_subset name)."""
+    view = dict(reachable=True, host=host, port=port)
+    view.update(_identity(sections.get('version') or {}, sections.get('status') or {}, sections.get('summary') or {}))
+    for name, part in _VIEW_PARTS:
+        if name in sections:
+            view.update(part(sections[name]))
     return view
 
 

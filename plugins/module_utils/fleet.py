@@ -97,53 +97,63 @@ class _Schedule:
             self._sleep(delay)
 
 
+def _connection_options(miner, params):
+    return dict(host=miner['host'], port=miner.get('port') or DEFAULT_PORT, password=miner.get('password') or params.get('password'),
+                timeout=params['timeout'], api=miner.get('api') or 'auto', v3_port=miner.get('v3_port') or 4433,
+                v3_account=miner.get('v3_account') or 'super', v3_password=miner.get('v3_password'))
+
+
+def _run_steps(connection, steps, check_mode, outcome):
+    """Run the whatsminer_power steps on one miner; return its state, or None when a step failed."""
+    state = {}
+    for step in steps:
+        result = execute(ensure_power, TaskContext(step, check_mode=check_mode, miner=connection))
+        state = result.get('state') or state
+        outcome.update(changed=outcome['changed'] or bool(result.get('changed')), commands=outcome['commands'] + result.get('commands', []))
+        if result.get('failed'):
+            outcome.update(failed=True, outcome='failed', msg=result.get('msg', ''))
+            return None
+    return state
+
+
+def _read_after(connection, before_summary, settle):
+    """The power after the change: the power logic's own read-back of a moment ago when there was no settle time."""
+    fresh = connection.latest.get('summary')
+    if settle <= 0 and fresh is not None and fresh is not before_summary:
+        connection.remember(dict(summary=fresh))
+    return _read_power(connection, ('summary',))[1]
+
+
 def drive_miner(index, miner, params, check_mode, schedule, client_factory=None):
     """Bring one miner to the wanted state; return its outcome (never raises for a miner's failure)."""
-    host = miner['host']
-    port = miner.get('port') or DEFAULT_PORT
-    outcome = dict(name=miner.get('name') or host, host=host, port=port, changed=False, failed=False, outcome=None,
-                   msg='', commands=[], power_before_w=None, power_after_w=None, shed_w=None,
+    conn = _connection_options(miner, params)
+    outcome = dict(name=miner.get('name') or conn['host'], host=conn['host'], port=conn['port'], changed=False, failed=False,
+                   outcome=None, msg='', commands=[], power_before_w=None, power_after_w=None, shed_w=None,
                    hashrate_before_ths=None, hashrate_after_ths=None, mining=None)
-    conn = dict(host=host, port=port, password=miner.get('password') or params.get('password'), timeout=params['timeout'],
-                api=miner.get('api') or 'auto', v3_port=miner.get('v3_port') or 4433, v3_account=miner.get('v3_account') or 'super',
-                v3_password=miner.get('v3_password'))
     schedule.wait_turn(index)
     started = time.monotonic()
     steps = [dict(step, **conn) for step in power_steps(params)]
     connection = TaskContext(steps[0], client_factory=client_factory).open_miner()
     try:
         sections, before = _read_power(connection)
-    except (MinerUnreachable, MinerTimeout) as exc:
-        outcome.update(failed=True, outcome='unreachable', msg=str(exc))
-        return outcome
     except WhatsMinerError as exc:
-        outcome.update(failed=True, outcome='failed', msg=str(exc))
+        outcome.update(failed=True, outcome='unreachable' if isinstance(exc, (MinerUnreachable, MinerTimeout)) else 'failed', msg=str(exc))
         return outcome
     outcome.update(power_before_w=before['power_w'], hashrate_before_ths=before['hashrate_ths'], mining=before['mining'])
     # The power logic starts from the sections read a moment ago instead of asking the miner again.
     connection.remember(sections)
-    state = {}
-    for step in steps:
-        ctx = TaskContext(step, check_mode=check_mode, miner=connection)
-        result = execute(ensure_power, ctx)
-        state = result.get('state') or state
-        outcome.update(changed=outcome['changed'] or bool(result.get('changed')), commands=outcome['commands'] + result.get('commands', []))
-        if result.get('failed'):
-            outcome.update(failed=True, outcome='failed', msg=result.get('msg', ''))
-            return outcome
+    state = _run_steps(connection, steps, check_mode, outcome)
+    if state is None:
+        return outcome
     outcome['outcome'] = 'would be ' + params['state'] if check_mode else params['state']
-    settle = params['settle_seconds'] - (time.monotonic() - started)
-    if settle > 0 and not check_mode:
-        time.sleep(settle)
     if check_mode:
         outcome.update(power_after_w=before['power_w'], hashrate_after_ths=before['hashrate_ths'])
     else:
+        settle = params['settle_seconds'] - (time.monotonic() - started)
+        if settle > 0:
+            time.sleep(settle)
         try:
-            fresh = connection.latest.get('summary')
-            if settle <= 0 and fresh is not None and fresh is not sections['summary']:
-                # the power logic read the miner back after the change a moment ago
-                connection.remember(dict(summary=fresh))
-            after = _read_power(connection, ('summary',))[1]
+            after = _read_after(connection, sections['summary'], settle)
         except WhatsMinerError as exc:
             outcome['msg'] = 'changed, but the power could not be read back: %s' % exc
             return outcome
@@ -171,11 +181,10 @@ def summarize(outcomes, elapsed):
     )
 
 
-def fleet_power(ctx, client_factory=None):
-    """Module entry point for whatsminer_fleet_power."""
-    params = ctx.params
+def validate_fleet(params, check_mode):
+    """Refuse bad input before any miner is touched."""
     for step in power_steps(params):
-        validate_power(step)  # refuse bad combinations and out-of-range values before any miner is touched
+        validate_power(step)  # bad combinations and out-of-range values
     for name in ('concurrency', 'wait_timeout'):
         if params[name] < 1:
             raise ModuleFailure('%s must be at least 1' % name)
@@ -183,16 +192,36 @@ def fleet_power(ctx, client_factory=None):
         raise ModuleFailure('max_fail_percentage must be between 0 and 100, got %s' % params['max_fail_percentage'])
     if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0 or params['timeout'] <= 0:
         raise ModuleFailure('ramp_seconds and settle_seconds must not be negative, timeout must be above 0')
-    miners = params['miners']
     seen = set()
-    for position, miner in enumerate(miners):
+    for position, miner in enumerate(params['miners']):
         key = (miner['host'], miner.get('port') or DEFAULT_PORT)
         if key in seen:
             raise ModuleFailure('miners[%d]: %s:%s is listed twice' % (position + 1, key[0], key[1]))
         seen.add(key)
-    if not ctx.check_mode and any(not (m.get('password') or m.get('v3_password') or params.get('password')) for m in miners):
-        missing = [m.get('name') or m['host'] for m in miners if not (m.get('password') or m.get('v3_password') or params.get('password'))]
+    missing = [m.get('name') or m['host'] for m in params['miners']
+               if not (m.get('password') or m.get('v3_password') or params.get('password'))]
+    if missing and not check_mode:
         raise ModuleFailure('password is required to change power settings; missing for %s' % ', '.join(missing[:10]))
+
+
+def _judge(ctx, params, outcomes, summary, result):
+    """Fail the task when more miners failed than max_fail_percentage allows; else warn about them."""
+    if not summary['failed']:
+        return
+    names = ', '.join('%s (%s)' % (o['name'], o['outcome']) for o in outcomes if o['failed'])
+    if summary['failed_percent'] > params['max_fail_percentage']:
+        result.update(failed=True, msg='%d of %d miners failed (%.1f%% > max_fail_percentage %g): %s'
+                      % (summary['failed'], summary['total'], summary['failed_percent'], params['max_fail_percentage'], names))
+    else:
+        ctx.warn('%d of %d miners failed (within max_fail_percentage %g): %s'
+                 % (summary['failed'], summary['total'], params['max_fail_percentage'], names))
+
+
+def fleet_power(ctx, client_factory=None):
+    """Module entry point for whatsminer_fleet_power."""
+    params = ctx.params
+    validate_fleet(params, ctx.check_mode)
+    miners = params['miners']
     started = time.monotonic()
     schedule = _Schedule(len(miners), params['ramp_seconds'])
     outcomes = [None] * len(miners)
@@ -208,12 +237,5 @@ def fleet_power(ctx, client_factory=None):
             list(pool.map(work, range(len(miners))))
     summary = summarize(outcomes, time.monotonic() - started)
     result = dict(changed=summary['changed'] > 0, miners=outcomes, summary=summary)
-    if summary['failed']:
-        names = ', '.join('%s (%s)' % (o['name'], o['outcome']) for o in outcomes if o['failed'])
-        if summary['failed_percent'] > params['max_fail_percentage']:
-            result.update(failed=True, msg='%d of %d miners failed (%.1f%% > max_fail_percentage %g): %s'
-                          % (summary['failed'], summary['total'], summary['failed_percent'], params['max_fail_percentage'], names))
-        else:
-            ctx.warn('%d of %d miners failed (within max_fail_percentage %g): %s'
-                     % (summary['failed'], summary['total'], params['max_fail_percentage'], names))
+    _judge(ctx, params, outcomes, summary, result)
     return result

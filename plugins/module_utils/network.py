@@ -12,8 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
 

@@ -9,8 +9,8 @@ import re
 import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
+from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_text
 
 POOL_SLOTS = 3

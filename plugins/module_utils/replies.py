@@ -853,48 +853,60 @@ def describe_error_code(code, table=None):
     return 'unknown'
 
 
+def _error_pairs_of_dict(field, depth):
+    if 'error_code' in field or 'Msg' in field:
+        inner = field.get('error_code')
+        if inner is None and isinstance(field.get('Msg'), dict):
+            inner = field['Msg'].get('error_code')
+        yield from _error_pairs(inner, depth + 1)
+        return
+    for code, when in field.items():
+        yield code, when
+
+
+def _error_pairs_of_list(field, depth):
+    for item in field:
+        if isinstance(item, dict):
+            yield from _error_pairs(item, depth + 1)
+        elif isinstance(item, (list, tuple)) and item:
+            yield item[0], item[1] if len(item) > 1 else None
+        elif item is not None:
+            yield item, None
+
+
+def _numbers_in(text):
+    for code in re.findall(r'\d+', text):
+        yield code, None
+
+
+def _error_pairs_of_text(field, depth):
+    text = field.strip()
+    if not text:
+        return
+    try:
+        value = parse_reply('{"error_code":%s}' % text)
+    except ProtocolError:
+        yield from _numbers_in(text)
+        return
+    inner = value.get('error_code')
+    if isinstance(inner, str):
+        yield from _numbers_in(inner)  # not a structure after all: take the numbers in it
+        return
+    yield from _error_pairs(inner, depth + 1)
+
+
 def _error_pairs(field, _depth=0):
     """Yield (code, time) from any of the get_error_code forms."""
     if field is None or _depth > 8:
         return
     if isinstance(field, dict):
-        if 'error_code' in field or 'Msg' in field:
-            inner = field.get('error_code')
-            if inner is None and isinstance(field.get('Msg'), dict):
-                inner = field['Msg'].get('error_code')
-            yield from _error_pairs(inner, _depth + 1)
-            return
-        for code, when in field.items():
-            yield code, when
-        return
-    if isinstance(field, (list, tuple)):
-        for item in field:
-            if isinstance(item, dict):
-                yield from _error_pairs(item, _depth + 1)
-            elif isinstance(item, (list, tuple)) and item:
-                yield item[0], item[1] if len(item) > 1 else None
-            elif item is not None:
-                yield item, None
-        return
-    if isinstance(field, str):
-        text = field.strip()
-        if not text:
-            return
-        try:
-            value = parse_reply('{"error_code":%s}' % text)
-        except ProtocolError:
-            for code in re.findall(r'\d+', text):
-                yield code, None
-            return
-        inner = value.get('error_code')
-        if isinstance(inner, str):
-            # Not a structure after all: take the numbers in it.
-            for code in re.findall(r'\d+', inner):
-                yield code, None
-            return
-        yield from _error_pairs(inner, _depth + 1)
-        return
-    yield field, None
+        yield from _error_pairs_of_dict(field, _depth)
+    elif isinstance(field, (list, tuple)):
+        yield from _error_pairs_of_list(field, _depth)
+    elif isinstance(field, str):
+        yield from _error_pairs_of_text(field, _depth)
+    else:
+        yield field, None
 
 
 def decode_error_codes(error_code_field, table=None):

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import converge_unreadable
+from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge_settings
+from ansible_collections.minerops.whatsminer.plugins.module_utils._table import COOLING_SETTINGS
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_range, check_text
 
@@ -19,41 +20,14 @@ _POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}\Z')
 _ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}\Z')
 
 
-def _flag(value):
-    return '1' if value else '0'
-
-
-def _send_cooling(ctx, name, value):
-    if name == 'temp_offset':
-        ctx.write('set_temp_offset', temp_offset=str(value))
-    elif name == 'fan_zero_speed':
-        ctx.write('set_fan_zero_speed', fan_zero_speed=_flag(value))
-    elif name == 'poweroff_cool':
-        ctx.write('set_poweroff_cool', poweroff_cool=_flag(value))
-    elif name == 'heat_mode':
-        ctx.write('set_heat_mode', mode=value)
-
-
 def ensure_cooling(ctx):
     """Module entry point for whatsminer_cooling."""
     params = ctx.params
-    check_range('temp_offset', params.get('temp_offset'), -30, 0)
-    wanted = {name: params.get(name) for name in ('temp_offset', 'fan_zero_speed', 'poweroff_cool', 'heat_mode')}
+    wanted = {name: params.get(name) for name in COOLING_SETTINGS}
     if all(value is None for value in wanted.values()):
         raise ModuleFailure('set at least one of temp_offset, fan_zero_speed, poweroff_cool, heat_mode')
     ctx.require_password('change cooling settings')
-    return converge_unreadable(ctx, wanted, lambda name, value: _send_cooling(ctx, name, value))
-
-
-def _send_setting(ctx, name, value):
-    if name == 'timezone':
-        ctx.write('set_zone', timezone=value['timezone'], zonename=value['zonename'])
-    elif name == 'syslog':
-        ctx.write('load_log', ip=value['host'], port=str(value['port']), proto=value['proto'])
-    elif name == 'web_pools':
-        ctx.write('enable_web_pools' if value else 'disable_web_pools')
-    elif name == 'mine_on_boot':
-        ctx.write('enable_btminer_init' if value else 'disable_btminer_init')
+    return converge_settings(ctx, wanted)
 
 
 def validate_settings(params):
@@ -82,4 +56,4 @@ def ensure_settings(ctx):
     if all(value is None for value in wanted.values()):
         raise ModuleFailure('set at least one of timezone/zonename, syslog, web_pools, mine_on_boot')
     ctx.require_password('change settings')
-    return converge_unreadable(ctx, wanted, lambda name, value: _send_setting(ctx, name, value))
+    return converge_settings(ctx, wanted)
