@@ -511,8 +511,11 @@ def password_for(api, options):
 def open_miner(api, host, options, client=None):
     """A Miner for ``host`` over ``api`` from the connection options (port, password, timeout, v3_*).
 
-    ``client`` (tests, scripted peers) is wrapped as it is, as an API V2.2 client unless it says otherwise.
+    ``client`` (tests, scripted peers) is wrapped as it is, as an API V2.2 client unless it says otherwise;
+    a Miner (a test double) is used as it is.
     """
+    if isinstance(client, Miner):
+        return client
     if client is not None:
         return V3Miner(client) if getattr(client, 'api', 'v2') == 'v3' else V2Miner(client)
     if not host:

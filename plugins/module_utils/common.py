@@ -177,6 +177,10 @@ class TaskContext:
         self.writes_applied += 1
         return reply
 
+    def would_write(self):
+        """Check mode: a write would be sent without reading first; open the miner so that the run proves the password."""
+        self.miner.can(CHECK_WITHOUT_WRITE)
+
     def warn(self, message):
         self.warnings.append(message)
 

@@ -34,6 +34,7 @@ def reboot(ctx):
     command = REBOOT_COMMANDS[params['target']]
     ctx.require_password(command)
     if ctx.check_mode:
+        ctx.would_write()
         return dict(changed=True, rebooted=False)
     started = time.monotonic()
     outcome = send_restarting(ctx, command, True, params['wait_timeout'])
@@ -51,6 +52,7 @@ def factory_reset(ctx):
         raise ModuleFailure('factory_reset erases network, passwords, permissions and power settings; set confirm=true to do it')
     ctx.require_password('factory_reset')
     if ctx.check_mode:
+        ctx.would_write()
         return dict(changed=True)
     outcome = send_restarting(ctx, 'factory_reset', False, 0)
     return dict(changed=True, replied=outcome['replied'],
@@ -119,6 +121,7 @@ def raw_command(ctx):
     if is_read:
         return dict(changed=False, reply=ctx.miner.command(command, command_params))
     if ctx.check_mode:
+        ctx.would_write()
         return dict(changed=True, reply=None)
     ctx.require_password('send %s' % command)
     try:

@@ -53,6 +53,12 @@ def _blank_none(value):
     return text or None
 
 
+def _status_word(value):
+    """A pool's or board's status as V2.2 spells it ("alive" -> "Alive")."""
+    text = _text(value)
+    return text.capitalize() if text else text
+
+
 def _max_of(values):
     numbers = [to_number(v) for v in values] if isinstance(values, list) else []
     numbers = [n for n in numbers if n is not None]
@@ -91,7 +97,8 @@ def v3_summary(msg, setting=None):
         'hashrate_rt_ths': _num(data, 'hash-realtime'),
         'factory_ths': _num(data, 'factory-hash'),
         'freq_avg': _num(data, 'freq-avg'),
-        'target_freq': _num(data, 'target-freq'),
+        # V3's summary target-freq is the target frequency percent, not V2.2's "Target Freq" in MHz.
+        'target_freq': None,
         'fan_speed_in': _num(data, 'fan-speed-in'),
         'fan_speed_out': _num(data, 'fan-speed-out'),
         'power': _num(data, 'power-realtime'),
@@ -141,7 +148,7 @@ def v3_pools(msg):
             'index': ident if ident is not None else position,
             'url': _text(_lookup(row, 'url')),
             'user': _text(_lookup(row, 'account', 'user', 'worker')),
-            'status': _text(_lookup(row, 'status')),
+            'status': _status_word(_lookup(row, 'status')),
             'priority': priority if priority is not None else position,
             'quota': None,
             'getworks': None,
@@ -180,7 +187,7 @@ def v3_devs(msg, summary=None):
             slot = _num(row, 'id')
         result.append({
             'slot': slot,
-            'status': _text(_lookup(row, 'status')),
+            'status': _status_word(_lookup(row, 'status')),
             'enabled': None,
             'temperature': temperatures[position] if position < len(temperatures) else None,
             'chip_frequency': _num(row, 'freq'),

@@ -231,12 +231,13 @@ def devs_items(miner, now):
     tmin, tmax, tavg = miner.chip_temps(now, watts)
     fan_in, fan_out = miner.fans(now, watts)
     freq = miner.freq_mhz()
+    boards = miner.board_temps(now, watts, shares)
     items = []
     for slot, share in enumerate(shares):
         board_mhs = ths * share * 1e6 * (1 + 0.01 * models.wave(now, 23 + slot, miner.phase + slot))
         items.append({
             'ASC': slot, 'Name': 'SM', 'ID': slot, 'Slot': slot, 'Enabled': 'Y', 'Status': 'Alive' if share else 'Dead',
-            'Temperature': round(tavg + slot - 1, 2) if share else round(miner.env_temp(now), 2),
+            'Temperature': boards[slot],
             'Chip Frequency': freq if share else 0, 'Fan Speed In': fan_in, 'Fan Speed Out': fan_out,
             'MHS av': _fmt(board_mhs), 'MHS 5s': _fmt(board_mhs), 'MHS 1m': _fmt(board_mhs), 'MHS 5m': _fmt(board_mhs),
             'MHS 15m': _fmt(board_mhs), 'HS RT': _fmt(board_mhs),
@@ -266,7 +267,7 @@ def read_psu(miner, now, _req):
     pout = watts
     pin = pout / 0.95
     return {
-        'name': miner.profile.psu_model[:4], 'hw_version': 'V01.00', 'sw_version': 'V01.00.V01.03', 'model': miner.profile.psu_model,
+        'name': miner.profile.psu_model, 'hw_version': 'V01.00', 'sw_version': 'V01.00.V01.03', 'model': miner.profile.psu_model,
         'iin': str(int(pin / vin * 1000)), 'vin': str(int(vin * 100)), 'pin': str(int(pin)),
         'fan_speed': str(0 if miner.profile.hydro else int(5500 + 600 * pout / miner.profile.nominal_w)),
         'version': '%s-V01.00' % miner.profile.psu_model, 'serial_no': miner.settings.get('powersn', ''), 'vendor': '1',

@@ -253,11 +253,11 @@ def section_system(miner, _now):
 def section_power(miner, now):
     psu = api_v2.read_psu(miner, now, {})
     out = {
-        'type': miner.profile.psu_model, 'mode': '1', 'hwversion': 'V00.01', 'swversion': 'V02.01.V02.03',
+        'type': psu['name'], 'mode': '1', 'hwversion': psu['hw_version'], 'swversion': psu['sw_version'],
         'model': miner.profile.psu_model,
         'iin': round(int(psu['iin']) / 1000.0, 2), 'vin': round(int(psu['vin']) / 100.0, 1), 'vout': 1222,
         'pin': int(psu['pin']), 'fanspeed': int(psu['fan_speed']), 'temp0': int(float(psu['temp0'])),
-        'sn': miner.settings.get('powersn', ''), 'vendor': '7',
+        'sn': psu['serial_no'], 'vendor': psu['vendor'],
     }
     if miner.profile.hydro:
         out['liquid-temperature'] = round(miner.env_temp(now) + 8, 1)
@@ -301,7 +301,7 @@ def status_summary(miner, now):
         'hash-realtime': round(ths, 3), 'power-rate': round(watts / ths, 3) if ths else 0.0,
         'power-5min': round(watts * 0.999, 3), 'power-realtime': int(watts),
         'environment-temperature': miner.env_temp(now),
-        'board-temperature': [round(tavg - 20 + i, 1) if share else round(miner.env_temp(now), 1) for i, share in enumerate(shares)],
+        'board-temperature': miner.board_temps(now, watts, shares),
         'chip-temp-min': tmin if live else 0.0, 'chip-temp-avg': tavg if live else 0.0, 'chip-temp-max': tmax if live else 0.0,
         'power-limit': effective_power_limit(miner), 'up-freq-finish': 1 if miner.ramp(now) >= 1.0 and miner.mining else 0,
         'fan-speed-in': fan_in, 'fan-speed-out': fan_out,

@@ -398,6 +398,12 @@ class Miner:
             avg += 25
         return round(avg - 6, 2), round(avg + 7, 2), round(avg, 2)
 
+    def board_temps(self, now, watts, shares):
+        """Each hash board's temperature in degC (some 20 below its chips' average, as real boards report;
+        the room's for a dead board). Both APIs report these same values."""
+        tavg = self.chip_temps(now, watts)[2]
+        return [round(tavg - 20 + slot, 1) if share else round(self.env_temp(now), 1) for slot, share in enumerate(shares)]
+
     def fans(self, now, watts):
         """(in, out) fan RPM; hydro models have no fans; fan-zero lets idle fans stop."""
         if self.profile.hydro:

@@ -112,7 +112,7 @@ def test_summary():
     assert s['elapsed'] == 1074 and s['uptime'] == 1175
     assert s['hashrate_ths'] == 101.847 and s['hashrate_1m_ths'] == 102.072 and s['hashrate_15m_ths'] == 101.847
     assert s['hashrate_rt_ths'] == 101.847 and s['factory_ths'] == 101.366
-    assert s['freq_avg'] == 788 and s['target_freq'] == 0
+    assert s['freq_avg'] == 788 and s['target_freq'] is None  # V3's target-freq is a percent, not MHz
     assert s['power'] == 3268 and s['power_rate'] == 31.886 and s['power_limit'] == 3500 and s['power_5min'] == 3247.641
     assert s['fan_speed_in'] == 4980 and s['fan_speed_out'] == 5070
     assert s['temperature'] == 72.3 and s['board_temperatures'] == [69.6, 70.1, 72.3] and s['env_temp'] == 34.8
@@ -131,7 +131,7 @@ def test_pools():
     assert [p['url'] for p in pools] == ['stratum+tcp://btc.example.pool:3333', 'stratum+tcp://btc2.example.pool:3333',
                                          'stratum+tcp://btc3.example.pool:3333']
     assert [p['priority'] for p in pools] == [0, 1, 2]
-    assert pools[0]['user'] == 'asic-rs.test' and pools[0]['status'] == 'alive'
+    assert pools[0]['user'] == 'asic-rs.test' and pools[0]['status'] == 'Alive'  # as V2.2 spells it
     assert pools[0]['stratum_active'] is True and pools[1]['stratum_active'] is False
     assert pools[0]['accepted'] is None
     assert all('passwd' not in p and 'password' not in p for p in pools)

@@ -1,0 +1,359 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every module against a fake Miner, in community.hrobot style: a "changes" and an "idempotent" test
+per module, each also in check mode, each naming the exact calls the miner receives.
+
+In check mode a change is only predicted: the miner gets the same reads plus the password proof
+(``check_credentials``, API V2.2), never a write.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils import restart
+from ansible_collections.minerops.whatsminer.plugins.modules import (
+    whatsminer_command,
+    whatsminer_cooling,
+    whatsminer_customer_msg,
+    whatsminer_factory_reset,
+    whatsminer_facts,
+    whatsminer_firmware,
+    whatsminer_fleet_power,
+    whatsminer_led,
+    whatsminer_logs,
+    whatsminer_network,
+    whatsminer_password,
+    whatsminer_pools,
+    whatsminer_power,
+    whatsminer_reboot,
+    whatsminer_settings,
+)
+
+from .fake_device import HOST, FakeDevice, run_task
+
+CHECK = [False, True]
+PROOF = [('check_credentials',)]
+
+
+@pytest.fixture(autouse=True)
+def no_sleeping(monkeypatch):
+    """Restart waits poll with sleeps; the fake miner comes back at once."""
+    monkeypatch.setattr(restart.time, 'sleep', lambda seconds: None)
+
+
+def _expect(device, check_mode, reads, writes):
+    """The calls of a change: in check mode the reads and the password proof, else the reads and writes."""
+    assert device.calls == (reads + PROOF if check_mode else reads + writes)
+
+
+# ---------------------------------------------------------------------------- pools
+
+POOLS = [dict(url='stratum+tcp://pool.example:3333', user='acct.m50', password='x')]
+NEW_POOLS = [dict(url='stratum+tcp://new.example:3333', user='acct.m50', password='x'),
+             dict(url='stratum+tcp://pool.example:3333', user='acct.m50', password='x')]
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_pools_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_pools, device, check_mode, pools=NEW_POOLS)
+    assert result['changed'] is True and not result.get('failed'), result
+    write = ('write', 'update_pools', dict(pool1='stratum+tcp://new.example:3333', worker1='acct.m50', passwd1='x',
+                                           pool2='stratum+tcp://pool.example:3333', worker2='acct.m50', passwd2='x',
+                                           pool3='', worker3='', passwd3=''))
+    _expect(device, check_mode, [('read', 'pools')], [write, ('read', 'pools')])
+    assert result['diff']['after']['pools'][0]['url'] == 'stratum+tcp://new.example:3333'
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_pools_idempotent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_pools, device, check_mode, pools=POOLS)
+    assert result['changed'] is False
+    assert device.calls == [('read', 'pools')]
+
+
+def test_pools_order_is_compared():
+    device = FakeDevice()
+    run_task(whatsminer_pools, device, pools=NEW_POOLS)
+    result = run_task(whatsminer_pools, device, pools=list(reversed(NEW_POOLS)))
+    assert result['changed'] is True
+    assert [pool['url'] for pool in device.sections['pools']] == ['stratum+tcp://pool.example:3333', 'stratum+tcp://new.example:3333']
+
+
+# ---------------------------------------------------------------------------- power
+
+STATUS_READS = [('read', 'status'), ('read', 'summary')]
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_power_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_power, device, check_mode, mode='low')
+    assert result['changed'] is True and not result.get('failed'), result
+    restart_wait = [('read', 'version'), ('read', 'version')]  # goes down, answers again
+    _expect(device, check_mode, STATUS_READS, [('write', 'set_low_power', {})] + restart_wait + STATUS_READS)
+    assert result['diff'] == dict(before=dict(mining=True, mode='normal', power_limit=3600, target_freq_percent=0, fast_boot=False),
+                                  after=dict(mining=True, mode='low', power_limit=3600, target_freq_percent=0, fast_boot=False))
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_power_idempotent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_power, device, check_mode, mode='normal', power_limit=3600, fast_boot=False)
+    assert result['changed'] is False
+    assert device.calls == STATUS_READS
+
+
+def test_power_safe_order_starts_first_and_restarts_one_at_a_time():
+    device = FakeDevice(status=dict(FakeDevice().sections['status'], mining=False))
+    result = run_task(whatsminer_power, device, mining=True, mode='high', power_limit=3000, fast_boot=True, power_percent=90)
+    assert not result.get('failed'), result
+    assert device.writes == ['power_on', 'enable_btminer_fast_boot', 'adjust_power_limit', 'set_high_power', 'set_power_pct']
+    assert result['unverified'] == ['power_percent']
+
+
+# ---------------------------------------------------------------------------- cooling and settings (write-only on V2.2)
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_cooling_changes_without_a_record_every_run(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_cooling, device, check_mode, temp_offset=-5)
+    assert result['changed'] is True
+    _expect(device, check_mode, [], [('write', 'set_temp_offset', dict(temp_offset='-5'))])
+    assert 'cannot be read back' in ' '.join(result['warnings'])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_cooling_idempotent_through_the_record(check_mode):
+    device = FakeDevice()
+    first = run_task(whatsminer_cooling, device, temp_offset=-5, record_slot='msg9')
+    assert first['changed'] is True and device.sections['customer_msg']['msg9'].startswith('mo1;to=')
+    device.calls = []
+    result = run_task(whatsminer_cooling, device, check_mode, temp_offset=-5, record_slot='msg9')
+    assert result['changed'] is False
+    assert device.calls == [('read', 'customer_msg')]
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_cooling_on_v3_compares_with_the_miner(check_mode):
+    device = FakeDevice(api='v3')
+    assert run_task(whatsminer_cooling, device, check_mode, temp_offset=0)['changed'] is False
+    result = run_task(whatsminer_cooling, device, check_mode, temp_offset=-5)
+    assert result['changed'] is True and result['diff']['before'] == dict(temp_offset=0)
+    assert device.writes == ([] if check_mode else ['set_temp_offset'])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_settings_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_settings, device, check_mode, web_pools=False, timezone='CET-1CEST', zonename='Europe/Berlin')
+    assert result['changed'] is True
+    _expect(device, check_mode, [], [('write', 'set_zone', dict(timezone='CET-1CEST', zonename='Europe/Berlin')),
+                                     ('write', 'disable_web_pools', {})])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_settings_idempotent_through_the_record(check_mode):
+    device = FakeDevice()
+    run_task(whatsminer_settings, device, web_pools=False, record_slot='msg8')
+    device.calls = []
+    result = run_task(whatsminer_settings, device, check_mode, web_pools=False, record_slot='msg8')
+    assert result['changed'] is False
+    assert device.calls == [('read', 'customer_msg')]
+
+
+# ---------------------------------------------------------------------------- LED
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_led_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_led, device, check_mode, mode='manual', color='red', period=1000)
+    assert result['changed'] is True
+    _expect(device, check_mode, [('read', 'miner_info')],
+            [('write', 'set_led', dict(color='red', period=1000, duration=500, start=0)), ('read', 'miner_info')])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_led_idempotent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_led, device, check_mode, mode='auto')
+    assert result['changed'] is False
+    assert device.calls == [('read', 'miner_info')]
+
+
+# ---------------------------------------------------------------------------- network
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_network_hostname_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_network, device, check_mode, hostname='m50-02')
+    assert result['changed'] is True and not result.get('failed'), result
+    _expect(device, check_mode, [('read', 'miner_info')],
+            [('write', 'set_hostname', dict(hostname='m50-02')), ('read', 'miner_info')])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_network_idempotent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_network, device, check_mode, proto='dhcp', hostname='m50-01')
+    assert result['changed'] is False
+    assert device.calls == [('read', 'miner_info')]
+
+
+# ---------------------------------------------------------------------------- customer messages
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_customer_msg_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_customer_msg, device, check_mode, customer_sn='RACK-7')
+    assert result['changed'] is True
+    _expect(device, check_mode, [('read', 'customer_msg')], [('write', 'set_customer_msg', dict(key='CustomerSn', val='RACK-7'))])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_customer_msg_idempotent(check_mode):
+    device = FakeDevice()
+    device.sections['customer_msg']['msg1'] = 'row 4'
+    result = run_task(whatsminer_customer_msg, device, check_mode, messages=dict(msg1='row 4'))
+    assert result['changed'] is False
+    assert device.calls == [('read', 'customer_msg')]
+
+
+# ---------------------------------------------------------------------------- password
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_password_changes(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_password, device, check_mode, new_password='N3w_pw')
+    assert result['changed'] is True and not result.get('failed'), result
+    proofs = [('check_credentials',), ('check_credentials',)]  # the new one (refused), then the current one
+    writes = [('write', 'update_pwd', dict(old='s3cret', new='N3w_pw')), ('check_credentials',)]
+    assert device.calls == (proofs + PROOF if check_mode else proofs + writes)
+    assert device.password == ('s3cret' if check_mode else 'N3w_pw')
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_password_idempotent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_password, device, check_mode, new_password='s3cret')
+    assert result['changed'] is False
+    assert device.calls == [('check_credentials',)]
+
+
+def test_wrong_password_fails_clearly_and_sends_nothing():
+    device = FakeDevice()
+    result = run_task(whatsminer_pools, device, pools=NEW_POOLS, password='wrong')
+    assert result['failed'] is True and 'wrong admin password' in result['msg']
+    assert device.sections['pools'][0]['url'] == 'stratum+tcp://pool.example:3333'
+
+
+# ---------------------------------------------------------------------------- firmware
+
+@pytest.fixture
+def image(tmp_path):
+    path = tmp_path / 'M50-20250101.16.REL.bin'
+    path.write_bytes(b'\x00' * 4096)
+    return str(path)
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_firmware_changes(check_mode, image):
+    device = FakeDevice()
+    result = run_task(whatsminer_firmware, device, check_mode, src=image, version='20250101.16.REL')
+    assert result['changed'] is True and not result.get('failed'), result
+    restart_wait = [('read', 'version'), ('read', 'version')]
+    _expect(device, check_mode, [('read', 'status')], [('upload_firmware',)] + restart_wait + [('read', 'status')])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_firmware_idempotent(check_mode, image):
+    device = FakeDevice()
+    result = run_task(whatsminer_firmware, device, check_mode, src=image, version='20240101.16.REL')
+    assert result['changed'] is False
+    assert device.calls == [('read', 'status')]
+
+
+# ---------------------------------------------------------------------------- fleet power
+
+def _fleet(device, check_mode, **params):
+    miners = [dict(host=HOST, api=device.api)]
+    return run_task(whatsminer_fleet_power, device, check_mode, handler=lambda ctx: whatsminer_fleet_power.run(ctx, device.factory),
+                    miners=miners, settle_seconds=0, **params)
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_fleet_power_off_changes(check_mode):
+    device = FakeDevice()
+    result = _fleet(device, check_mode, state='off')
+    assert result['changed'] is True and not result.get('failed'), result
+    settled = [('read', 'status')] + STATUS_READS  # down once, then shows mining off
+    # then the power logic's read-back, whose summary also serves the power drawn after the change
+    writes = [('write', 'power_off', {})] + settled + STATUS_READS
+    _expect(device, check_mode, STATUS_READS, writes)
+    assert result['miners'][0]['outcome'] == ('would be off' if check_mode else 'off')
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_fleet_power_off_idempotent(check_mode):
+    device = FakeDevice(status=dict(FakeDevice().sections['status'], mining=False))
+    result = _fleet(device, check_mode, state='off')
+    assert result['changed'] is False
+    assert device.calls == STATUS_READS + [('read', 'summary')] * (0 if check_mode else 1)
+
+
+# ---------------------------------------------------------------------------- facts (read only)
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_facts_read_every_section_once_and_change_nothing(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_facts, device, check_mode, gather_subset=['all'])
+    assert result['changed'] is False
+    assert device.calls == [('read', section) for section in ('version', 'status', 'summary', 'pools', 'boards', 'devices',
+                                                              'psu', 'miner_info', 'error_codes')]
+    facts = result['ansible_facts']['whatsminer']
+    assert facts['model'] == 'M50' and facts['hashrate_ths'] == 100.0 and len(facts['boards']) == 3
+
+
+# ---------------------------------------------------------------------------- imperative modules: always a change
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_reboot_changes_every_time(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_reboot, device, check_mode, target='btminer', wait_for_hashing=False)
+    assert result['changed'] is True and not result.get('failed'), result
+    _expect(device, check_mode, [], [('write', 'restart_btminer', {}), ('read', 'version'), ('read', 'version')])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_factory_reset_needs_confirm_and_changes_every_time(check_mode):
+    device = FakeDevice()
+    refused = run_task(whatsminer_factory_reset, device, check_mode, confirm=False)
+    assert refused['failed'] is True and device.calls == []
+    result = run_task(whatsminer_factory_reset, device, check_mode, confirm=True)
+    assert result['changed'] is True
+    _expect(device, check_mode, [], [('write', 'factory_reset', {})])
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_logs_download_every_time(check_mode, tmp_path):
+    device = FakeDevice()
+    result = run_task(whatsminer_logs, device, check_mode, dest=str(tmp_path))
+    assert result['changed'] is (not check_mode)
+    assert device.calls == ([] if check_mode else [('download_logs',)])
+    assert os.path.exists(result['path']) is (not check_mode)
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_command_write_changes_read_does_not(check_mode):
+    device = FakeDevice()
+    read = run_task(whatsminer_command, device, check_mode, command='summary')
+    assert read['changed'] is False and device.calls == [('command', 'summary', {}, False)]
+    device.calls = []
+    write = run_task(whatsminer_command, device, check_mode, command='set_led', params=dict(param='auto'))
+    assert write['changed'] is True
+    _expect(device, check_mode, [], [('command', 'set_led', dict(param='auto'), True)])
