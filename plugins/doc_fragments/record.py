@@ -9,6 +9,13 @@ class ModuleDocFragment:
     """Options of modules that manage settings the WhatsMiner API V2.2 cannot read back."""
 
     DOCUMENTATION = r'''
+attributes:
+  check_mode:
+    support: full
+    details: Reports what would be sent; nothing is written (the applied-settings record is only read).
+  diff_mode:
+    support: full
+    details: Shows the wanted values against the miner's where it reads them back, else against what the record says was applied.
 options:
   record_slot:
     description:

@@ -484,7 +484,7 @@ def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DETECT_TIMEOUT, log=None, sleep
 
 
 def choose_api(wanted, host, v3_port, timeout, busy_is_v3=False):
-    """``v2`` or ``v3``: as set, or for ``auto`` found on the miner (its V3 port first, PROTOCOL-V3.md section 6).
+    """``v2`` or ``v3``: as set, or for ``auto`` found on the miner (its V3 port first, reference_protocol.rst V3 §6).
 
     A V3 port that accepts and closes unanswered raises V3PortBusy (never taken for V2), unless
     ``busy_is_v3`` (discovery: something listens there, its client slots are full right now).

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""WhatsMiner API V2.2 client (PROTOCOL.md): plain reads, token-encrypted writes, streams.
+"""WhatsMiner API V2.2 client (reference_protocol.rst): plain reads, token-encrypted writes, streams.
 
 Secrets (admin password, key, sign, AES key, pool passwords in parameters) never appear in
 exceptions, reprs or log lines; ``requests_sent`` lists command names only.
@@ -10,13 +10,11 @@ exceptions, reprs or log lines; ``requests_sent`` lists command names only.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import json
 import os
 import re
 import struct
-import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import TokenCredentials, require_libraries
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
@@ -31,17 +29,19 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
     envelope_status,
     parse_reply,
-    to_number,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
     DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_PORT,
     DEFAULT_TIMEOUT,
-    Transport,
+    ClientBase,
+    LogsResult,
+    announced_length,
     payload_seconds,
+    stream_to_file,
 )
 
-# Commands that restart btminer or the control board (PROTOCOL.md section 4, field note).
+# Commands that restart btminer or the control board (reference_protocol.rst V2.2 §4, field note).
 RESTARTING_COMMANDS = frozenset((
     'reboot', 'restart_btminer', 'power_off', 'power_on', 'set_low_power', 'set_normal_power',
     'set_high_power', 'net_config', 'set_target_freq', 'adjust_power_limit', 'factory_reset',
@@ -55,14 +55,6 @@ _INT_PARAMS = {
 _PASSWORD_RE = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
 _FILE_CHUNK = 256 * 1024
 DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
-
-LogsResult = collections.namedtuple('LogsResult', ['length', 'sha256'])
-LogsResult.__doc__ = """Result of :meth:`WhatsMinerClient.download_logs`: ``(length, sha256)``.
-
-``length == 0`` and ``sha256 is None`` mean the miner reported no logs (``logfilelen`` "0");
-no file is written in that case.
-"""
-
 
 def _param_value(cmd, name, value):
     if name in _INT_PARAMS.get(cmd, ()):
@@ -94,63 +86,42 @@ def _dumps(body):
     return json.dumps(body, separators=(',', ':'), ensure_ascii=True).encode('ascii')
 
 
-class WhatsMinerClient(object):
-    """Client for one miner. Not thread-safe; one instance per host and task.
+def _msg_object(reply):
+    """A reply's ``Msg``; firmware that sends it as JSON text gets it parsed (None when that fails)."""
+    msg = reply.get('Msg')
+    if isinstance(msg, str):
+        try:
+            return parse_reply(msg)
+        except ProtocolError:
+            return None
+    return msg
 
-    ``timeout`` bounds each request as a whole (name resolution, connect, send, the whole reply), in seconds.
-    ``log`` is an optional callable receiving secret-free debug lines.
-    """
+
+class WhatsMinerClient(ClientBase):
+    """API V2.2 client for one miner (TCP 4028): plain reads, token-encrypted writes, one connection per request."""
 
     def __init__(self, host, port=DEFAULT_PORT, password=None, timeout=DEFAULT_TIMEOUT,
                  max_reply_bytes=DEFAULT_MAX_REPLY_BYTES, log=None, connect_timeout=None):
-        self.host = host
-        self.port = int(port)
-        self.timeout = float(timeout)
-        self._password = password
-        self._log = log
-        self._transport = Transport(host, self.port, timeout=self.timeout, connect_timeout=connect_timeout,
-                                    max_reply_bytes=max_reply_bytes, log=log)
+        super(WhatsMinerClient, self).__init__(host, port, password, timeout, max_reply_bytes, log, connect_timeout)
         self._session = None
-        self.requests_sent = []
         self.tokens_fetched = 0
-        # Write requests that left whole; a write that failed before (token, connect) never reached the miner.
-        self.writes_sent = 0
-        # Injectable for tests.
-        self._sleep = time.sleep
-        self._clock = time.monotonic
 
     def __repr__(self):
         return '<WhatsMinerClient %s:%s password=%s token=%s>' % (
             self.host, self.port, 'set' if self._password is not None else 'unset',
             'cached' if self._session is not None else 'none')
 
-    __str__ = __repr__
-
-    def __reduce__(self):
-        raise TypeError('WhatsMinerClient cannot be pickled')
-
     # ------------------------------------------------------------------ helpers
-
-    @property
-    def has_password(self):
-        return self._password is not None
 
     @property
     def has_token(self):
         return self._session is not None
 
-    def _debug(self, line):
-        if self._log is not None:
-            self._log(line)
-
-    def _record(self, name, encrypted):
-        self.requests_sent.append(name)
-        self._debug('-> %s (%s)' % (name, 'encrypted' if encrypted else 'plain'))
 
     def _exchange(self, name, payload, encrypted=False):
         conn = self._transport.open_stream(name)
         try:
-            self._record(name, encrypted)
+            self._record(name, 'encrypted' if encrypted else 'plain')
             conn.send(payload)
             if encrypted:
                 self.writes_sent += 1
@@ -221,13 +192,7 @@ class WhatsMinerClient(object):
         if self._password is None:
             raise WhatsMinerError('an admin password is required for write commands', self.host, self.port)
         require_libraries()
-        reply = self.read('get_token')
-        msg = reply.get('Msg')
-        if isinstance(msg, str):
-            try:
-                msg = parse_reply(msg)
-            except ProtocolError:
-                msg = None
+        msg = _msg_object(self.read('get_token'))
         try:
             session = TokenCredentials.from_token_reply(self._password, msg)
         except ProtocolError as exc:
@@ -295,13 +260,7 @@ class WhatsMinerClient(object):
 
     def get_customer_msg(self):
         """Return get_customer_msg's ``Msg`` (CustomerSn, msg0..msg9), a dict (needs the token)."""
-        reply = self.write('get_customer_msg')
-        msg = reply.get('Msg')
-        if isinstance(msg, str):
-            try:
-                msg = parse_reply(msg)
-            except ProtocolError:
-                return {}
+        msg = _msg_object(self.write('get_customer_msg'))
         return msg if isinstance(msg, dict) else {}
 
     def check_credentials(self):
@@ -330,7 +289,7 @@ class WhatsMinerClient(object):
             payload = session.encrypt_command(command_body(cmd, {}))
             conn = self._transport.open_stream(cmd)
             try:
-                self._record(cmd, True)
+                self._record(cmd, 'encrypted')
                 conn.send(payload)
                 self.writes_sent += 1
                 header = conn.read_header()
@@ -350,7 +309,7 @@ class WhatsMinerClient(object):
         raise AssertionError('unreachable')  # pragma: no cover
 
     def upload_firmware(self, path_or_bytes):
-        """Upload a firmware image (PROTOCOL.md section 5).
+        """Upload a firmware image (reference_protocol.rst V2.2 §5).
 
         Sends update_firmware encrypted, waits for Msg "ready" (plain or encrypted, possibly
         split), then sends the size as a 4-byte little-endian integer and the image on the same
@@ -428,40 +387,15 @@ class WhatsMinerClient(object):
         length is verified; the file is written to ``dest_path + '.part'`` then renamed.
         """
         conn, reply = self._stream_command('download_logs')
-        part = '%s.part' % dest_path
         try:
-            msg = reply.get('Msg')
-            if isinstance(msg, str):
-                try:
-                    msg = parse_reply(msg)
-                except ProtocolError:
-                    msg = {}
-            length = to_number(msg.get('logfilelen')) if isinstance(msg, dict) else None
-            if length is None or not isinstance(length, int) or length < 0:
-                raise ProtocolError('download_logs: no usable logfilelen in the reply', self.host, self.port,
-                                    raw=json.dumps(reply)[:120])
+            length = announced_length(reply, _msg_object(reply), 'logfilelen', 'download_logs', max_bytes, self.host, self.port)
             if length == 0:
                 self._debug('download_logs: the miner has no logs (logfilelen 0)')
                 return LogsResult(0, None)
-            if length > max_bytes:
-                raise ProtocolError('download_logs: logfilelen %d exceeds the limit of %d bytes' % (length, max_bytes),
-                                    self.host, self.port)
-            digest = hashlib.sha256()
             conn.set_deadline(payload_seconds(self.timeout, length))
-            with open(part, 'wb') as handle:
-                def sink(chunk):
-                    digest.update(chunk)
-                    handle.write(chunk)
-                received = conn.read_exact(length, sink)
-            if received != length:  # pragma: no cover - read_exact guarantees it
-                raise ProtocolError('download_logs: received %d of %d bytes' % (received, length), self.host, self.port)
-            os.replace(part, dest_path)
+            result = stream_to_file(dest_path, length, lambda sink: conn.read_exact(length, sink))
             self._debug('download_logs: %d bytes written' % length)
-            return LogsResult(length, digest.hexdigest())
-        except BaseException:
-            if os.path.exists(part):
-                os.unlink(part)
-            raise
+            return result
         finally:
             conn.close()
 

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""WhatsMiner API V3 client (TCP 4433, PROTOCOL-V3.md): framed JSON, salt + token writes, binary flows.
+"""WhatsMiner API V3 client (TCP 4433, reference_protocol.rst (V3)): framed JSON, salt + token writes, binary flows.
 
 Frames in both directions are ``uint32 little-endian length`` + that many bytes of JSON.
 One TCP connection carries all of a client's requests; it is reopened once when the miner
@@ -47,10 +47,13 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
     DEFAULT_MAX_REPLY_BYTES,
     FRAME_HEADER,
+    ClientBase,
     FrameLink,
-    Transport,
+    LogsResult,
+    announced_length,
     encode_frame,
     payload_seconds,
+    stream_to_file,
 )
 
 DEFAULT_V3_PORT = 4433
@@ -65,7 +68,7 @@ IDLE_RECONNECT_SECONDS = 240.0
 
 ACCOUNTS = ('super', 'user1', 'user2', 'user3')
 
-# PROTOCOL-V3.md section 3.4: exactly these two commands encrypt their parameter.
+# reference_protocol.rst V3 §3.4: exactly these two commands encrypt their parameter.
 ENCRYPTED_COMMANDS = frozenset(('set.miner.pools', 'set.user.change_passwd'))
 
 # Commands after which the miner may drop the link before or after replying (section 1.2).
@@ -126,7 +129,7 @@ def _reply_code(reply):
     return number if isinstance(number, int) else None
 
 
-class WhatsMinerV3Client(object):
+class WhatsMinerV3Client(ClientBase):
     """API V3 client for one miner. Not thread-safe; one instance per host and task.
 
     ``timeout`` bounds each exchange as a whole (connect, send, the whole reply frame), in seconds.
@@ -139,58 +142,27 @@ class WhatsMinerV3Client(object):
                  max_reply_bytes=DEFAULT_MAX_REPLY_BYTES, log=None, connect_timeout=None):
         if account not in ACCOUNTS:
             raise ValueError('API V3 account must be one of %s (admin is not supported by API V3)' % ', '.join(ACCOUNTS))
-        self.host = host
-        self.port = int(port)
+        super(WhatsMinerV3Client, self).__init__(host, port, password, timeout, max_reply_bytes, log, connect_timeout)
         self.account = account
-        self.timeout = float(timeout)
-        self.max_reply_bytes = int(max_reply_bytes)
-        self._password = password
-        self._log = log
-        self._transport = Transport(host, self.port, timeout=self.timeout, connect_timeout=connect_timeout,
-                                    max_reply_bytes=self.max_reply_bytes, log=log)
         self._link = None
         self._salt = None
         self._recent_tokens = collections.deque(maxlen=16)
-        self.requests_sent = []
         self.salts_fetched = 0
         self.connections_opened = 0
-        # Write requests that left whole; a write that failed before (salt, connect) never reached the miner.
-        self.writes_sent = 0
         self.idle_reconnect_seconds = IDLE_RECONNECT_SECONDS
         # Injectable for tests.
         self._time = time.time
-        self._clock = time.monotonic
-        self._sleep = time.sleep
 
     def __repr__(self):
         return '<WhatsMinerV3Client %s account=%s password=%s salt=%s>' % (
             format_endpoint(self.host, self.port), self.account,
             'set' if self._password is not None else 'unset', 'cached' if self._salt is not None else 'none')
 
-    __str__ = __repr__
-
-    def __reduce__(self):
-        raise TypeError('WhatsMinerV3Client cannot be pickled')
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
     # ------------------------------------------------------------------ connection
-
-    @property
-    def has_password(self):
-        return self._password is not None
 
     @property
     def connected(self):
         return self._link is not None
-
-    def _debug(self, line):
-        if self._log is not None:
-            self._log(line)
 
     def close(self):
         """Close the connection (the next request opens a new one)."""
@@ -221,10 +193,6 @@ class WhatsMinerV3Client(object):
             reused = True
         link.begin(deadline)
         return link, reused
-
-    def _record(self, cmd, kind):
-        self.requests_sent.append(cmd)
-        self._debug('-> %s (%s)' % (cmd, kind))
 
     def _reply_failure(self, exc, cmd, write, restarting):
         """The error to raise when the reply to ``cmd`` did not come whole (the link is closed then).
@@ -493,42 +461,22 @@ class WhatsMinerV3Client(object):
         ``logsize`` "0" returns ``LogsResult(0, None)`` and writes no file. The file is written
         to ``dest_path + '.part'`` and renamed when complete. The connection is closed afterwards.
         """
-        from ansible_collections.minerops.whatsminer.plugins.module_utils.client import LogsResult
-
         cmd = 'get.log.download'
-        part = '%s.part' % dest_path
         try:
             reply = self._exchange(cmd, encode_frame({'cmd': cmd}))
             code = _reply_code(reply)
             if code != 0:
                 raise v3_error_for(code if code is not None else reply.get('code'), self._scrub(reply.get('msg')), cmd,
                                    self.host, self.port)
-            msg = reply.get('msg')
-            length = to_number(msg.get('logsize')) if isinstance(msg, dict) else None
-            if length is None or not isinstance(length, int) or length < 0:
-                raise ProtocolError('get.log.download: no usable logsize in the reply', self.host, self.port,
-                                    raw=json.dumps(reply)[:120])
+            length = announced_length(reply, reply.get('msg'), 'logsize', cmd, max_bytes, self.host, self.port)
             if length == 0:
                 self._debug('get.log.download: the miner has no logs (logsize 0)')
                 return LogsResult(0, None)
-            if length > max_bytes:
-                raise ProtocolError('get.log.download: logsize %d exceeds the limit of %d bytes' % (length, max_bytes),
-                                    self.host, self.port)
-            digest = hashlib.sha256()
             link = self._link
             link.begin(payload_seconds(self.timeout, length))
-            with open(part, 'wb') as handle:
-                def sink(chunk):
-                    digest.update(chunk)
-                    handle.write(chunk)
-                link.read_raw(length, sink, cmd)
-            os.replace(part, dest_path)
+            result = stream_to_file(dest_path, length, lambda sink: link.read_raw(length, sink, cmd))
             self._debug('get.log.download: %d bytes written' % length)
-            return LogsResult(length, digest.hexdigest())
-        except BaseException:
-            if os.path.exists(part):
-                os.unlink(part)
-            raise
+            return result
         finally:
             # Whether the miner keeps the connection after the binary tail is UNCONFIRMED: close it.
             self.close()

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Token derivation and AES-256-ECB encryption of the WhatsMiner API V2.2 (PROTOCOL.md section 2).
+"""Token derivation and AES-256-ECB encryption of the WhatsMiner API V2.2 (reference_protocol.rst V2.2 §2).
 
 key    = md5-crypt(password, salt), hash part after the third ``$``
 sign   = md5-crypt(key + time[-4:], newsalt), hash part after the third ``$``
@@ -195,7 +195,7 @@ Session = TokenCredentials
 
 
 # ---------------------------------------------------------------------------
-# API V3: token and parameter encryption (PROTOCOL-V3.md section 3)
+# API V3: token and parameter encryption (reference_protocol.rst V3 §3)
 # ---------------------------------------------------------------------------
 
 def token_digest(cmd, password, salt, ts):

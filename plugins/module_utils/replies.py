@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Decoding, repair and normalisation of WhatsMiner API replies (PROTOCOL.md section 4).
+"""Decoding, repair and normalisation of WhatsMiner API replies (reference_protocol.rst V2.2 §4).
 
 ``parse_reply`` first tries ``json.loads``; only when that fails does it repair the field
 quirks of real miners (trailing NUL, ``,}``, raw newlines in strings, missing commas,

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Normalisation of WhatsMiner API V3 replies (PROTOCOL-V3.md sections 4 and 5).
+"""Normalisation of WhatsMiner API V3 replies (reference_protocol.rst V3 §4 and 5).
 
 The ``v3_*`` functions take the ``msg`` of a V3 reply (or the whole ``{"code", "msg", ...}``
 envelope) and return the same snake_case keys as the V2 normalisers in ``replies.py``

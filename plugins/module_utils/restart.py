@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Commands after which the miner restarts, and waiting for it to come back.
 
-Real miners often close the connection without a reply to such a command (PROTOCOL.md §4).
+Real miners often close the connection without a reply to such a command (reference_protocol.rst V2.2 §4).
 The outcome is then unknown: we never resend, we wait for the miner to answer again and
 let the caller read the setting back.
 """

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""TCP transport of the WhatsMiner API (PROTOCOL.md sections 1 and 5).
+"""TCP transport of the WhatsMiner API (reference_protocol.rst V2.2 §1 and 5).
 
 One request per TCP connection: connect, send the bare JSON, read until the miner closes.
 :class:`StreamConnection` keeps the connection open for the section 5 flows (firmware upload,
@@ -16,9 +16,12 @@ stretch a request past its bound. ``timeout`` is that bound for one request; the
 
 from __future__ import annotations
 
+import collections
 import errno
+import hashlib
 import ipaddress
 import json
+import os
 import select
 import socket
 import struct
@@ -31,6 +34,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     NoReply,
     ProtocolError,
 )
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import to_number
 
 DEFAULT_PORT = 4028
 DEFAULT_TIMEOUT = 10.0
@@ -437,7 +441,7 @@ class StreamConnection(object):
 
 
 # ---------------------------------------------------------------------------
-# API V3 framing (PROTOCOL-V3.md section 1.2)
+# API V3 framing (reference_protocol.rst V3 §1.2)
 # ---------------------------------------------------------------------------
 
 def dumps(body):
@@ -611,3 +615,93 @@ class FrameLink(object):
             sink(chunk)
             received += len(chunk)
         return received
+
+
+class ClientBase(object):
+    """What the API V2.2 and API V3 clients share: the endpoint, the password, the request log.
+
+    Not thread-safe; one instance per host and task. ``timeout`` bounds each request as a whole.
+    ``log`` is an optional callable receiving secret-free debug lines.
+    """
+
+    def __init__(self, host, port, password, timeout, max_reply_bytes, log, connect_timeout):
+        self.host = host
+        self.port = int(port)
+        self.timeout = float(timeout)
+        self.max_reply_bytes = int(max_reply_bytes)
+        self._password = password
+        self._log = log
+        self._transport = Transport(host, self.port, timeout=self.timeout, connect_timeout=connect_timeout,
+                                    max_reply_bytes=self.max_reply_bytes, log=log)
+        self.requests_sent = []
+        # Write requests that left whole; a write that failed before (token or salt, connect) never reached the miner.
+        self.writes_sent = 0
+        # Injectable for tests.
+        self._clock = time.monotonic
+        self._sleep = time.sleep
+
+    def __str__(self):
+        return repr(self)
+
+    def __reduce__(self):
+        raise TypeError('%s cannot be pickled' % type(self).__name__)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Close what the client holds open (nothing for a client of one connection per request)."""
+
+    @property
+    def has_password(self):
+        return self._password is not None
+
+    def _debug(self, line):
+        if self._log is not None:
+            self._log(line)
+
+    def _record(self, name, how):
+        """``name`` goes into ``requests_sent`` (names only, never parameters)."""
+        self.requests_sent.append(name)
+        self._debug('-> %s (%s)' % (name, how))
+
+
+LogsResult = collections.namedtuple('LogsResult', ['length', 'sha256'])
+LogsResult.__doc__ = """Result of a log download: ``(length, sha256)``.
+
+``length == 0`` and ``sha256 is None`` mean the miner reported no logs; no file is written then.
+"""
+
+
+def announced_length(reply, msg, field, command, max_bytes, host, port):
+    """The byte count a stream reply announces in ``msg[field]``, checked against ``max_bytes``."""
+    length = to_number(msg.get(field)) if isinstance(msg, dict) else None
+    if length is None or not isinstance(length, int) or length < 0:
+        raise ProtocolError('%s: no usable %s in the reply' % (command, field), host, port, raw=json.dumps(reply)[:120])
+    if length > max_bytes:
+        raise ProtocolError('%s: %s %d exceeds the limit of %d bytes' % (command, field, length, max_bytes), host, port)
+    return length
+
+
+def stream_to_file(dest_path, length, read_into):
+    """Write the ``length`` bytes ``read_into(sink)`` delivers to ``dest_path``; return a :data:`LogsResult`.
+
+    The bytes go to ``dest_path + '.part'``, renamed when complete and removed on any failure.
+    """
+    part = '%s.part' % dest_path
+    digest = hashlib.sha256()
+    try:
+        with open(part, 'wb') as handle:
+            def sink(chunk):
+                digest.update(chunk)
+                handle.write(chunk)
+            read_into(sink)
+        os.replace(part, dest_path)
+    except BaseException:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise
+    return LogsResult(length, digest.hexdigest())

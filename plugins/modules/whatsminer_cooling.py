@@ -25,12 +25,6 @@ extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
-  check_mode:
-    support: full
-    details: Reports what would be sent; nothing is written (the record is only read).
-  diff_mode:
-    support: full
-    details: Shows the wanted values against what the record says was applied.
   idempotent:
     support: partial
     details:

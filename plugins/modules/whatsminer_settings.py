@@ -24,17 +24,11 @@ extends_documentation_fragment:
   - minerops.whatsminer.connection
   - minerops.whatsminer.record
 attributes:
-  check_mode:
-    support: full
-    details: Reports what would be sent; nothing is written (the record is only read).
-  diff_mode:
-    support: full
-    details: Shows the wanted values against what the record says was applied.
   idempotent:
     support: partial
     details:
-      - With O(record_slot) (or on API V3, which reads most of these settings back) a second run sends nothing.
-      - Without it the settings are sent again and reported as changed.
+      - API V3 reads the time zone, remote syslog and web pools back; API V2.2 reads none of them.
+      - Where they cannot be read, O(record_slot) makes a second run send nothing; without it they are sent again (C(changed)).
 options:
   timezone:
     description: POSIX time zone string, for example V(CST-8) or V(UTC0). Requires O(zonename).

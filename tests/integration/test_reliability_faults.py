@@ -428,7 +428,7 @@ def _check(fault, module, flow, outcome, asked):
         assert outcome['counts'][refused.group(1)] == 2, (refused.group(1), outcome['counts'])
 
 
-# Known gap, reported in issue #7: the reply decoder repairs replies cut short (PROTOCOL.md section 4), so when
+# Known gap, reported in issue #7: the reply decoder repairs replies cut short (reference_protocol.rst V2.2 §4), so when
 # every reply is cut in half, facts succeed with partly empty values and no warning.
 KNOWN_GAPS = {('reset', 'facts'), ('truncated', 'facts')}
 

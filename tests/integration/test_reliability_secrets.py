@@ -7,7 +7,7 @@ Every module and every role runs at -vvvv with --diff (and in check mode), then 
 failure paths: wrong admin password, write API off, bad input that carries a secret. The
 miners sit behind a small sniffing TCP proxy, so the test knows every get_token the tasks
 used and can compute the derived key, every sign and the AES key itself (passlib md5_crypt,
-as PROTOCOL.md section 2 says), then search for all of them, in several encodings.
+as reference_protocol.rst V2.2 §2 says), then search for all of them, in several encodings.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@
 
 Each accepted connection is served by the next handler of the script. Handlers get a
 :class:`Conn` with helpers to read one JSON request, send bytes, close or reset.
-A :class:`FakeMiner` implements get_token and the encryption of PROTOCOL.md section 2
+A :class:`FakeMiner` implements get_token and the encryption of reference_protocol.rst V2.2 §2
 independently of the code under test (hashlib/passlib/cryptography directly).
 """
 

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A tiny, independent WhatsMiner V2.2 client for the simulator's tests, plus a thread-hosted simulator.
 
-Deliberately written from PROTOCOL.md without reusing the simulator's crypto module, so
+Deliberately written from reference_protocol.rst without reusing the simulator's crypto module, so
 the tests check the simulator against a second reading of the spec.
 """
 

@@ -3,7 +3,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A tiny, independent WhatsMiner API V3 client for the simulator's tests.
 
-Written from PROTOCOL-V3.md without the simulator's crypto module: length-prefixed
+Written from reference_protocol.rst (V3) without the simulator's crypto module: length-prefixed
 frames on one persistent connection, salt, token base64(sha256(cmd+password+salt+ts))[:8]
 and AES-256-ECB parameters (key = the same digest).
 """

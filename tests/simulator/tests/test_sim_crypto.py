@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Crypto test vectors of PROTOCOL.md section 2, salts, padding, firmware image format."""
+"""Crypto test vectors of reference_protocol.rst V2.2 §2, salts, padding, firmware image format."""
 
 import pytest
 

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""update_firmware and download_logs streams (PROTOCOL.md section 5)."""
+"""update_firmware and download_logs streams (reference_protocol.rst V2.2 §5)."""
 
 import io
 import json

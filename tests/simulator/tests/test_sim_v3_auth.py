@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""API V3 authentication: the PROTOCOL-V3.md section 3 vectors, salt, tokens, accounts, permissions, codes."""
+"""API V3 authentication: the reference_protocol.rst V3 §3 vectors, salt, tokens, accounts, permissions, codes."""
 
 import hashlib
 import json

@@ -12,7 +12,7 @@ from simclient import Session, http, request
 from simclient_v3 import V3Client
 from whatsminer_sim import api_v3
 
-# PROTOCOL-V3.md section 8: key sets of the recorded replies
+# reference_protocol.rst V3 §8: key sets of the recorded replies
 DEVICE_INFO_KEYS = {
     'network': {'ip', 'proto', 'netmask', 'dns', 'mac', 'gateway', 'hostname'},
     'miner': {'working', 'type', 'hash-board', 'detect-hash-rate', 'cointype', 'pool-strategy', 'heatmode', 'hash-percent',

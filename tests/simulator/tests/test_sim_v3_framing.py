@@ -15,7 +15,7 @@ from simclient_v3 import V3Client, frame
 
 
 def test_worked_bytes_and_envelope(v3):
-    # PROTOCOL-V3.md 1.2: the spaced form is 43 bytes (2b 00 00 00), the compact one 40 (28 00 00 00)
+    # reference_protocol.rst V3 §1.2: the spaced form is 43 bytes (2b 00 00 00), the compact one 40 (28 00 00 00)
     spaced = json.dumps({'cmd': 'get.device.info', 'param': 'salt'}).encode()
     compact = json.dumps({'cmd': 'get.device.info', 'param': 'salt'}, separators=(',', ':')).encode()
     assert frame(spaced)[:4] == b'\x2b\x00\x00\x00' and frame(compact)[:4] == b'\x28\x00\x00\x00'

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The V2.2 command set (PROTOCOL.md sections 3 to 6) over a :class:`~.miner.Miner`.
+"""The V2.2 command set (reference_protocol.rst V2.2 §3 to 6) over a :class:`~.miner.Miner`.
 
 ``handle(miner, data)`` turns one request text into a :class:`Reply`; the listener does
 the socket work (serialising, encrypting, streams, faults, restarts).
@@ -332,7 +332,7 @@ ENVELOPE_READS = {'get_psu': read_psu, 'get_version': read_version, 'status': re
                   'get_error_code': read_error_code}
 
 
-# ---------------------------------------------------------------------------- V2 on V3 firmware (PROTOCOL-V3.md 6.2)
+# ---------------------------------------------------------------------------- V2 on V3 firmware (reference_protocol.rst V3 §6.2)
 
 # What a V3 miner still answers on the V2 port; everything else is "invalid cmd".
 V3_KEPT_READS = ('summary', 'pools', 'edevs', 'devs', 'devdetails', 'get_psu', 'get_version')

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The API V3 command set (PROTOCOL-V3.md sections 2 to 5) over a :class:`~.miner.Miner`.
+"""The API V3 command set (reference_protocol.rst V3 §2 to 5) over a :class:`~.miner.Miner`.
 
 ``handle(miner, body)`` turns the JSON body of one frame into a :class:`Reply3`; the
 listener (``server_v3``) does the framing, the binary flows, pushes and restarts. The
@@ -802,7 +802,7 @@ def _ts_value(value):
 
 
 def check_write(miner, cmd, req):
-    """The permission checks of PROTOCOL-V3.md section 9.4, in order; return a Ctx or raise V3Error."""
+    """The permission checks of reference_protocol.rst V3 §3.3, in order; return a Ctx or raise V3Error."""
     cfg = miner.config
     account = req.get('account')
     token = req.get('token')

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Cryptography of the V2.2 API (PROTOCOL.md section 2): md5-crypt keys, signs, AES-256-ECB."""
+"""Cryptography of the V2.2 API (reference_protocol.rst V2.2 §2): md5-crypt keys, signs, AES-256-ECB."""
 
 import base64
 import hashlib
@@ -115,7 +115,7 @@ def b64decode_strict(text):
         raise ValueError(str(exc)) from exc
 
 
-# ---------------------------------------------------------------------------- API V3 (PROTOCOL-V3.md section 3)
+# ---------------------------------------------------------------------------- API V3 (reference_protocol.rst V3 §3)
 
 def v3_digest(cmd, password, salt, ts):
     """sha256(cmd + password + salt + str(ts)): the 32 raw bytes (token source and AES key)."""

@@ -50,7 +50,7 @@ class SimConfig:
     inventory_password: bool = False
     control_port: int = 0
     ready_file: str = ''
-    # API V3 (PROTOCOL-V3.md); every default keeps a pure V2 fleet
+    # API V3 (reference_protocol.rst (V3)); every default keeps a pure V2 fleet
     api: str = ''  # '' = saved or v2; 'v2', 'v3', 'mixed', or 'M60=v3,M63=v3' / '1=v3' / 'sim-0002=v3'
     v3_port: int = 4433
     v3_password: str = 'super'  # password of the V3 'super' account of miners created now

@@ -1,7 +1,7 @@
 # Copyright (c) 2026 minerops.whatsminer contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Framing and reply shapes of the V2.2 API (PROTOCOL.md sections 1, 2 and 4)."""
+"""Framing and reply shapes of the V2.2 API (reference_protocol.rst V2.2 §1, 2 and 4)."""
 
 import json
 import re
@@ -120,7 +120,7 @@ def dumps(obj):
 
 
 # ---------------------------------------------------------------------------
-# Field quirks (PROTOCOL.md section 4, the **(field)** list). Each is applied to the
+# Field quirks (reference_protocol.rst V2.2 §4, the **(field)** list). Each is applied to the
 # serialised text of a reply so that clients' repair code gets exercised.
 
 QUIRKS = ('nul', 'trailing_comma', 'inf', 'str_numbers', 'psu', 'error_code', 'newline')

@@ -4,7 +4,7 @@
 """The API V3 listener (port 4433 style): length-prefixed frames on persistent connections.
 
 Each frame is a little-endian uint32 length followed by that many bytes of JSON
-(PROTOCOL-V3.md section 1). A zero length is a heartbeat: accepted silently. One
+(reference_protocol.rst V3 §1). A zero length is a heartbeat: accepted silently. One
 connection carries any number of requests, answered in order; it is closed after
 ``--v3-idle-timeout`` seconds of silence, above ``--v3-max-request`` bytes, and when the
 miner restarts. The eleventh concurrent client is accepted and closed at once.

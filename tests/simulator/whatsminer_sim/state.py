@@ -102,7 +102,7 @@ def factory_values(profile, factory_write_api):
 
 def v3_factory_values(profile, factory_write_api):
     """What the V3 set.system.factory_reset puts back: the V2 factory values plus the V3
-    passwords and permissions, the web-pool switch and an empty pool list (PROTOCOL-V3.md 4.2 #20)."""
+    passwords and permissions, the web-pool switch and an empty pool list (reference_protocol.rst V3 §3.3)."""
     values = factory_values(profile, factory_write_api)
     values.update({
         'v3_passwords': v3_factory_passwords(),

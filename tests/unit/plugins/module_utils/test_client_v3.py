@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""API V3 client tests: PROTOCOL-V3.md section 3.6 vectors, framing, and a scripted V3 miner on 127.0.0.1."""
+"""API V3 client tests: reference_protocol.rst V3 §3.6 vectors, framing, and a scripted V3 miner on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WrongPassword,
 )
 
-# --------------------------------------------------------------------------- recorded data (PROTOCOL-V3.md section 8)
+# --------------------------------------------------------------------------- recorded data (reference_protocol.rst V3 §8)
 
 DEVICE_INFO = (
     '{"code":0,"when":1761111204,"msg":{"network":{"ip":"10.10.10.**","proto":"dhcp","netmask":"255.255.255.0",'

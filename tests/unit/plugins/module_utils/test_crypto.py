@@ -15,7 +15,7 @@ import pytest
 from ansible_collections.minerops.whatsminer.plugins.module_utils import crypto
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MissingLibrary, ProtocolError
 
-# PROTOCOL.md section 2 test vectors.
+# reference_protocol.rst V2.2 §2 test vectors.
 PASSWORD = 'admin'
 SALT = 'BQ5hoXV9'
 KEY = 'RxmaDUO33TS7O26yeMHZ81'

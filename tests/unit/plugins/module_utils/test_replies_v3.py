@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""V3 normalisers against the recorded replies of PROTOCOL-V3.md section 8."""
+"""V3 normalisers against the recorded replies of reference_protocol.rst V3 §8."""
 
 from __future__ import annotations
 
