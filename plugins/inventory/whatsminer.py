@@ -172,8 +172,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import choose_api, open_miner
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import MAX_TIMEOUT, check_seconds
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import MAX_TIMEOUT, check_seconds
 
 # The group every miner is in: the one name the playbooks, roles and docs use.
 GROUP = 'miners'

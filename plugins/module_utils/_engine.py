@@ -12,9 +12,9 @@ readable rows back. :func:`converge` is the check/diff discipline the list-shape
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._table import SETTINGS
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting
+from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting
 
 
 def converge(ctx, before, after, apply, result=None):

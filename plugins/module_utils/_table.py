@@ -7,12 +7,12 @@ Every setting a module manages is one row of :data:`SETTINGS`, in the spirit of 
 table of community.routeros: where it is read back (a normalised section, the settings only some
 APIs read back, or nowhere), its range, which writes set it, whether they restart btminer, the
 order in which it is applied, and its key in the applied-settings record when it cannot be read.
-The convergence engine (``_engine.py``) and the applied-settings record (``applied.py``) read it.
+The convergence engine (``_engine.py``) and the applied-settings record (``_applied.py``) read it.
 """
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_range
 
 
 class Setting:

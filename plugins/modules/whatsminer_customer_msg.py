@@ -71,8 +71,8 @@ commands:
   sample: [set_customer_msg]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.customer_msg import ensure_customer_msg as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._customer_msg import ensure_customer_msg as run
 
 
 def argument_spec():

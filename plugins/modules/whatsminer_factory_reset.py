@@ -56,8 +56,8 @@ commands:
   sample: [factory_reset]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.operations import factory_reset as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._operations import factory_reset as run
 
 
 def argument_spec():

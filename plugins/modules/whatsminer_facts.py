@@ -259,8 +259,8 @@ commands:
   sample: []
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import gather_facts as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import gather_facts as run
 
 
 def argument_spec():

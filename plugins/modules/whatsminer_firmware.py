@@ -104,8 +104,8 @@ commands:
   sample: [update_firmware]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.firmware import ensure_firmware as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._firmware import ensure_firmware as run
 
 
 def argument_spec():

@@ -291,8 +291,8 @@ commands:
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module
-from ansible_collections.minerops.whatsminer.plugins.module_utils.fleet import fleet_power as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module
+from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import fleet_power as run
 
 SPEC_KWARGS = dict(
     mutually_exclusive=[('power_percent', 'power')],

@@ -79,9 +79,9 @@ commands:
   sample: [set_led]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.led import ensure_led as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._led import ensure_led as run
 
 
 def argument_spec():

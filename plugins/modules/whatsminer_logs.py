@@ -71,8 +71,8 @@ commands:
   sample: []
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.operations import download_logs as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._operations import download_logs as run
 
 
 def argument_spec():

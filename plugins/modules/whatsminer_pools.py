@@ -115,9 +115,9 @@ commands:
   sample: [update_pools]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.pools import ensure_pools as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import ensure_pools as run
 
 
 def argument_spec():

@@ -169,9 +169,9 @@ commands:
   sample: [set_low_power]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power as run
 
 SPEC_KWARGS = dict(
     mutually_exclusive=[('power_percent', 'power')],

@@ -101,9 +101,9 @@ commands:
   sample: [load_log, set_customer_msg]
 '''
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_ARGUMENT_SPEC
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils.settings import ensure_settings as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
+from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import ensure_settings as run
 
 SPEC_KWARGS = dict(required_together=[('timezone', 'zonename')])
 

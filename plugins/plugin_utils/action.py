@@ -26,9 +26,9 @@ from ansible.utils.unsafe_proxy import wrap_var
 # Imported here, not lazily: Ansible's linear strategy loads the action plugin class in the
 # controller's main process before it forks a worker per task and host, so everything imported
 # at this point is inherited by the workers instead of being imported again (about 0.1 s each).
-from ansible_collections.minerops.whatsminer.plugins.module_utils import _miner, client, client_v3, validation  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import refuse_yaml_booleans
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _miner, client, client_v3, _validation as validation  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import refuse_yaml_booleans
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
     DETECTED_API_FACT,
     HOST_VARIABLES,
     ModuleFailure,

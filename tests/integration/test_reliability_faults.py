@@ -32,7 +32,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext, execute
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import TaskContext, execute
 
 from harness import SIMULATOR_PATH, Fleet, run_playbook  # pylint: disable=import-error
 

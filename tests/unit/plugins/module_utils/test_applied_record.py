@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import (
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import (
     AppliedRecord,
     fingerprint,
     format_record,
     parse_record,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import TaskContext
 
 OK = {'STATUS': 'S', 'Code': 131, 'Msg': 'API command OK'}
 

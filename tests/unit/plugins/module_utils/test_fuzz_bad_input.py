@@ -20,7 +20,7 @@ import tempfile
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext, execute
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import TaskContext, execute
 
 hypothesis = pytest.importorskip('hypothesis')
 st = pytest.importorskip('hypothesis.strategies')

@@ -23,7 +23,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.client import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ProtocolError
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import open_miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import InvalidCommand
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import ALL_SUBSETS, build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import ALL_SUBSETS, build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import JsonEndScanner
 
 hypothesis = pytest.importorskip('hypothesis')

@@ -9,8 +9,8 @@ import pytest
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import V2Miner, V3Miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.password import check_password
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import (
+from ansible_collections.minerops.whatsminer.plugins.module_utils._password import check_password
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import (
     check_hostname,
     check_seconds,
     refuse_yaml_booleans,

@@ -18,7 +18,7 @@ import hashlib
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import replies
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import V2Miner, V3Miner, Miner
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import CONNECTION_ARGUMENT_SPEC, TaskContext, execute
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import CONNECTION_ARGUMENT_SPEC, TaskContext, execute
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerUnreachable, WrongPassword
 
 HOST = '192.0.2.10'

@@ -5,8 +5,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import TaskContext, execute
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import TaskContext, execute
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import CONNECTION_ARGUMENT_SPEC
 
 OK = {'STATUS': 'S', 'When': 1700000000, 'Code': 131, 'Msg': 'API command OK', 'Description': ''}
 

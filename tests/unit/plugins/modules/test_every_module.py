@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils import restart
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _restart as restart
 from ansible_collections.minerops.whatsminer.plugins.modules import (
     whatsminer_command,
     whatsminer_cooling,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import open_miner
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections, resolve_subsets
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections, resolve_subsets
 
 from .fake_miner import FakeClient
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.pools import ensure_pools, update_pools_params
+from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import ensure_pools, update_pools_params
 from ansible_collections.minerops.whatsminer.plugins.modules.whatsminer_pools import argument_spec
 
 from .fake_miner import FakeClient, pools_reply, run

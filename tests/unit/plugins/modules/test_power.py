@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils import restart
-from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _restart as restart
+from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power
 from ansible_collections.minerops.whatsminer.plugins.modules.whatsminer_power import argument_spec
 
 from .fake_miner import FakeClient, status_reply, summary_reply, run

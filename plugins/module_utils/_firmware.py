@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, OutcomeUnknown
-from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import wait_for_restart
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
+from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import wait_for_restart
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_text
 
 MAX_IMAGE_BYTES = 512 * 1024 * 1024
 # A miner flashes before it reboots: allow a long quiet period before it goes down.

@@ -4,7 +4,7 @@
 """Write-only miner settings: cooling (whatsminer_cooling) and system settings (whatsminer_settings).
 
 None of them can be read back from API V2.2; idempotence comes from the applied-settings
-record (see applied.py).
+record (see _applied.py).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import re
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge_settings
 from ansible_collections.minerops.whatsminer.plugins.module_utils._table import COOLING_SETTINGS
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_range, check_text
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_hostname, check_range, check_text
 
 _POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}\Z')
 _ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}\Z')

@@ -28,7 +28,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
     format_endpoint,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import (
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import (
     MAX_TIMEOUT,
     check_hostname,
     check_seconds,

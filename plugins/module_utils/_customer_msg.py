@@ -5,10 +5,10 @@
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import RECORD_PREFIX
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_PREFIX
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_text
 
 MESSAGE_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
 MAX_LENGTH = 127

@@ -14,8 +14,8 @@ import re
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_for_restart, wait_until
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_text
+from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting, wait_for_restart, wait_until
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_text
 
 _HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z')
 NETWORK_FIELDS = 'ip,proto,netmask,gateway,dns,hostname'

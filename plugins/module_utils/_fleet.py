@@ -14,7 +14,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.common import (
+from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
     DEFAULT_PORT,
     ModuleFailure,
     TaskContext,
@@ -25,8 +25,8 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     WhatsMinerError,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils.facts import build_view, read_sections
-from ansible_collections.minerops.whatsminer.plugins.module_utils.power import ensure_power, validate as validate_power
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power, validate as validate_power
 
 STATES = ('curtailed', 'off', 'restored')
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 import time
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_hostname, check_text
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_hostname, check_text
 
 POOL_SLOTS = 3
 URL_SCHEMES = ('stratum+tcp', 'stratum+ssl', 'stratum+tls', 'stratum2+tcp', 'stratum2+ssl')

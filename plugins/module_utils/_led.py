@@ -9,9 +9,9 @@ period, duration, start) cannot be read back and goes through the applied-settin
 
 from __future__ import annotations
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils.applied import AppliedRecord
+from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
-from ansible_collections.minerops.whatsminer.plugins.module_utils.validation import check_range
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_range
 
 MAX_MS = 100000
 

@@ -11,7 +11,7 @@ import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import NATIVE_COMMANDS
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, OutcomeUnknown
-from ansible_collections.minerops.whatsminer.plugins.module_utils.restart import send_restarting, wait_until
+from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting, wait_until
 
 REBOOT_COMMANDS = dict(system='reboot', btminer='restart_btminer')
 
