@@ -100,7 +100,8 @@ class AppliedRecord:
         return entries
 
     def _fingerprint(self, setting, value, secret):
-        return fingerprint(value, self.ctx.params.get('password') if secret else None)
+        # Secrets are keyed with the password the miner takes, whichever option holds it.
+        return fingerprint(value, self.ctx.password() if secret else None)
 
     def to_send(self, wanted, secret=(), warn=True):
         """The settings of ``wanted`` (name -> value, None = not managed) that must be sent.
@@ -150,7 +151,6 @@ class AppliedRecord:
             self._pause(random.uniform(0.05, 0.3))
         raise ModuleFailure('the applied-settings record in %s kept being rewritten by another run; the settings were '
                             'applied but are not recorded (the next run sends them again)' % self.slot)
-
 
     def _still_holds(self, ours, written):
         """The record as read back when it holds our entries, now and once more a moment later; else None.

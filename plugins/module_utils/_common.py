@@ -124,7 +124,8 @@ class TaskContext:
         check_seconds('timeout', options['timeout'], 0.001, MAX_TIMEOUT)
         check_hostname('host', host)
         if self._client_factory is not None:
-            client = self._client_factory(host, port=options['port'], password=options.get('password'), timeout=options['timeout'])
+            client = self._client_factory(host, port=options['port'], password=options.get('password'), timeout=options['timeout'],
+                                          v3_password=options.get('v3_password'))
             return open_miner(None, host, options, client=client)
         return open_miner(self._choose_api(host), host, options)
 
@@ -136,6 +137,10 @@ class TaskContext:
             if wanted == 'auto':
                 self.detected_api = self._api
         return self._api
+
+    def password(self):
+        """The password this task's miner takes (API V3: v3_password, else password); the one precedence rule."""
+        return next((self.params.get(name) for name in self.miner.password_options if self.params.get(name)), None)
 
     def require_password(self, why):
         if not self.params.get('password') and not self.params.get('v3_password'):

@@ -56,6 +56,7 @@ _PASSWORD_RE = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
 _FILE_CHUNK = 256 * 1024
 DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
 
+
 def _param_value(cmd, name, value):
     if name in _INT_PARAMS.get(cmd, ()):
         if isinstance(value, bool):
@@ -116,7 +117,6 @@ class WhatsMinerClient(ClientBase):
     @property
     def has_token(self):
         return self._session is not None
-
 
     def _exchange(self, name, payload, encrypted=False):
         conn = self._transport.open_stream(name)

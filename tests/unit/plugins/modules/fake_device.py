@@ -101,8 +101,9 @@ class FakeDevice:
                                                       heat_mode='normal', timezone=None, syslog=None, web_pools=True,
                                                       upfreq_speed=0)
 
-    def factory(self, host, password=None, **_options):
-        return FakeMiner(self, password)
+    def factory(self, host, password=None, v3_password=None, **_options):
+        """A view with the password the task gives this miner's API (V3: v3_password first)."""
+        return FakeMiner(self, (v3_password or password) if self.api == 'v3' else password)
 
     @property
     def writes(self):

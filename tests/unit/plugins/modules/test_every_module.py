@@ -357,3 +357,15 @@ def test_command_write_changes_read_does_not(check_mode):
     write = run_task(whatsminer_command, device, check_mode, command='set_led', params=dict(param='auto'))
     assert write['changed'] is True
     _expect(device, check_mode, [], [('command', 'set_led', dict(param='auto'), True)])
+
+
+@pytest.mark.parametrize('api, options', [('v2', dict(password='s3cret')),
+                                          ('v3', dict(password=None, v3_password='s3cret'))])
+def test_the_pool_password_record_is_keyed_with_the_password_the_miner_takes(api, options):
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import fingerprint, parse_record
+    device = FakeDevice(api=api)
+    result = run_task(whatsminer_pools, device, pools=NEW_POOLS, record_slot='msg9', **options)
+    assert not result.get('failed'), result
+    recorded = parse_record(device.sections['customer_msg']['msg9'])['pp']
+    assert recorded == fingerprint(['x', 'x'], 's3cret')
+    assert recorded not in (fingerprint(['x', 'x']), fingerprint(['x', 'x'], 'other'))
