@@ -24,7 +24,6 @@ import collections
 import hashlib
 import json
 import os
-import struct
 import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import crypto
@@ -43,16 +42,19 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     format_endpoint,
     v3_error_for,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import parse_reply, to_number
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies_v3 import json_type, parse_envelope, reply_code
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
     DEFAULT_MAX_REPLY_BYTES,
     FRAME_HEADER,
+    FW_HEADER_SIZE,
     ClientBase,
     FrameLink,
     LogsResult,
     announced_length,
     encode_frame,
+    parse_firmware_header,
     payload_seconds,
+    read_head,
     stream_to_file,
 )
 
@@ -84,49 +86,6 @@ _SALT_RESETTING_COMMANDS = frozenset((
 
 _CHUNK = 65536
 _FILE_CHUNK = 256 * 1024
-
-# Combined firmware image header (section 7.1).
-_FW_HEADER_SIZE = 6812
-_FW_RECORDS_OFFSET = 24
-_FW_RECORD_SIZE = 104
-_FW_MAX_PACKAGES = 64
-
-
-# ---------------------------------------------------------------------------
-# Client
-# ---------------------------------------------------------------------------
-
-def _decode_reply(raw, host=None, port=None):
-    try:
-        reply = json.loads(raw.decode('utf-8'))
-    except RecursionError:
-        raise ProtocolError('reply nests too deeply', host, port, raw=raw[:120])
-    except (ValueError, UnicodeDecodeError):
-        try:
-            reply = parse_reply(raw)
-        except ProtocolError as exc:
-            raise exc.with_endpoint(host, port)
-    if not isinstance(reply, dict) or 'code' not in reply:
-        raise ProtocolError('reply is not an API V3 envelope (no "code")', host, port, raw=raw)
-    return reply
-
-
-def _json_type(value):
-    """The JSON name of a decoded value's type (for messages about replies of the wrong shape)."""
-    for kind, name in ((bool, 'boolean'), (str, 'string'), ((int, float), 'number'), (list, 'array'), (dict, 'object')):
-        if isinstance(value, kind):
-            return name
-    return 'null'
-
-
-def _reply_code(reply):
-    code = reply.get('code')
-    if isinstance(code, bool):
-        return None
-    if isinstance(code, int):
-        return code
-    number = to_number(code)
-    return number if isinstance(number, int) else None
 
 
 class WhatsMinerV3Client(ClientBase):
@@ -214,7 +173,7 @@ class WhatsMinerV3Client(ClientBase):
 
     def _decoded(self, raw, cmd, write, restarting):
         try:
-            return _decode_reply(raw, self.host, self.port)
+            return parse_envelope(raw, self.host, self.port)
         except ProtocolError as exc:
             if write and restarting:
                 self.close()
@@ -264,7 +223,7 @@ class WhatsMinerV3Client(ClientBase):
         if param is not None:
             body['param'] = param
         reply = self._exchange(cmd, encode_frame(body))
-        code = _reply_code(reply)
+        code = reply_code(reply)
         if code != 0:
             raise v3_error_for(code if code is not None else reply.get('code'), self._scrub(reply.get('msg')), cmd,
                                self.host, self.port)
@@ -279,7 +238,7 @@ class WhatsMinerV3Client(ClientBase):
         msg = self.get_reply(cmd, param).get('msg')
         if not isinstance(msg, dict):
             raise ProtocolError('%s: the reply\'s msg is %s, not the JSON object API V3 reads answer with'
-                                % (cmd, 'missing' if msg is None else 'a JSON %s' % _json_type(msg)), self.host, self.port)
+                                % (cmd, 'missing' if msg is None else 'a JSON %s' % json_type(msg)), self.host, self.port)
         return msg
 
     def read_settings(self):
@@ -352,7 +311,7 @@ class WhatsMinerV3Client(ClientBase):
             salt = self.get_salt()
             payload = encode_frame(self._write_body(cmd, param, salt))
             reply = self._exchange(cmd, payload, write=True, restarting=restarting, kind=kind)
-            code = _reply_code(reply)
+            code = reply_code(reply)
             if code == 0:
                 return reply
             if code in (-1, -4) and attempt == 1:
@@ -464,7 +423,7 @@ class WhatsMinerV3Client(ClientBase):
         cmd = 'get.log.download'
         try:
             reply = self._exchange(cmd, encode_frame({'cmd': cmd}))
-            code = _reply_code(reply)
+            code = reply_code(reply)
             if code != 0:
                 raise v3_error_for(code if code is not None else reply.get('code'), self._scrub(reply.get('msg')), cmd,
                                    self.host, self.port)
@@ -526,7 +485,7 @@ class WhatsMinerV3Client(ClientBase):
         cmd = 'set.system.update_firmware'
         try:
             link.begin(timeout)
-            return _decode_reply(link.read_frame(cmd, timeout=timeout), self.host, self.port)
+            return parse_envelope(link.read_frame(cmd, timeout=timeout), self.host, self.port)
         except NoReply:
             raise OutcomeUnknown(cmd, self.host, self.port, 'all %d bytes sent, then the connection closed without an answer' % size)
         except (MinerUnreachable, MinerTimeout, ProtocolError) as exc:
@@ -560,7 +519,7 @@ class WhatsMinerV3Client(ClientBase):
         source = None if in_memory else os.fspath(path_or_bytes)
         data = bytes(path_or_bytes) if in_memory else None
         file_size = len(data) if in_memory else os.path.getsize(source)
-        header = data[:_FW_HEADER_SIZE] if in_memory else _read_head(source, _FW_HEADER_SIZE)
+        header = data[:FW_HEADER_SIZE] if in_memory else read_head(source, FW_HEADER_SIZE)
         package = self._firmware_package(header, file_size, platform)
         start, size = (package['offset'], package['size']) if package else (0, file_size)
         if size <= 0 or size >= 2 ** 32:
@@ -580,41 +539,12 @@ class WhatsMinerV3Client(ClientBase):
         finally:
             self.close()
             self._salt = None
-        code = _reply_code(after)
+        code = reply_code(after)
         if code != 0:
             raise v3_error_for(code if code is not None else after.get('code'), self._scrub(after.get('msg')),
                                'set.system.update_firmware', self.host, self.port)
         return {'size': size, 'sha256': digest.hexdigest(), 'package': package['chiptype'] if package else None,
                 'reply': after}
-
-
-def _read_head(path, n):
-    with open(path, 'rb') as handle:
-        return handle.read(n)
-
-
-def parse_firmware_header(head, file_size):
-    """Packages of a combined MicroBT firmware image, or None when ``head`` is not such a header.
-
-    Each package: ``{chiptype, platform, offset, size}``. The header check of section 7.1: at
-    least 6812 bytes, a package count of at most 64, and header + data size within the file.
-    """
-    if head is None or len(head) < _FW_HEADER_SIZE or file_size < _FW_HEADER_SIZE:
-        return None
-    words = struct.unpack_from('<6I', head, 0)
-    data_size, count = words[4], words[5]
-    if count > _FW_MAX_PACKAGES or count == 0 or data_size + _FW_HEADER_SIZE > file_size:
-        return None
-    packages = []
-    for index in range(count):
-        base = _FW_RECORDS_OFFSET + index * _FW_RECORD_SIZE
-        chiptype = head[base:base + 16].split(b'\x00', 1)[0].decode('ascii', 'replace')
-        platform = head[base + 16:base + 32].split(b'\x00', 1)[0].decode('ascii', 'replace')
-        offset, size = struct.unpack_from('<II', head, base + 32)
-        if offset + size > file_size:
-            return None
-        packages.append({'chiptype': chiptype, 'platform': platform, 'offset': offset, 'size': size})
-    return packages
 
 
 def _clear_param(cmd, param):

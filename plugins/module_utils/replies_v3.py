@@ -16,8 +16,10 @@ NTP, remote syslog, heat mode, web pools, power percent, ...), from the replies 
 
 from __future__ import annotations
 
+import json
 import re
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ProtocolError
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import (
     _lookup,
     _num,
@@ -26,6 +28,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
     _text,
     decode_error_codes,
     dns_servers,
+    parse_reply,
     to_bool,
     to_number,
 )
@@ -471,3 +474,41 @@ def v3_settings(*msgs):
         'permission': _blank_none(miner.get('permission')),
         'btrom_worker_suffix': _blank_none(data.get('btrom-worker-suffix')),
     }
+
+
+# ---------------------------------------------------------------------------
+# The reply envelope (reference_protocol.rst V3 §2)
+# ---------------------------------------------------------------------------
+
+def parse_envelope(raw, host=None, port=None):
+    """A V3 reply frame's JSON: the envelope ``{"code", "msg", ...}``, or ProtocolError naming host:port."""
+    try:
+        reply = json.loads(raw.decode('utf-8'))
+    except RecursionError:
+        raise ProtocolError('reply nests too deeply', host, port, raw=raw[:120])
+    except (ValueError, UnicodeDecodeError):
+        try:
+            reply = parse_reply(raw)
+        except ProtocolError as exc:
+            raise exc.with_endpoint(host, port)
+    if not isinstance(reply, dict) or 'code' not in reply:
+        raise ProtocolError('reply is not an API V3 envelope (no "code")', host, port, raw=raw)
+    return reply
+
+
+def json_type(value):
+    """The JSON name of a decoded value's type (for messages about replies of the wrong shape)."""
+    for kind, name in ((bool, 'boolean'), (str, 'string'), ((int, float), 'number'), (list, 'array'), (dict, 'object')):
+        if isinstance(value, kind):
+            return name
+    return 'null'
+
+
+def reply_code(reply):
+    code = reply.get('code')
+    if isinstance(code, bool):
+        return None
+    if isinstance(code, int):
+        return code
+    number = to_number(code)
+    return number if isinstance(number, int) else None

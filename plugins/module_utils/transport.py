@@ -705,3 +705,43 @@ def stream_to_file(dest_path, length, read_into):
             os.unlink(part)
         raise
     return LogsResult(length, digest.hexdigest())
+
+
+# ---------------------------------------------------------------------------
+# Combined MicroBT firmware images (reference_protocol.rst V3 §7.1)
+# ---------------------------------------------------------------------------
+
+FW_HEADER_SIZE = 6812
+FW_RECORDS_OFFSET = 24
+FW_RECORD_SIZE = 104
+FW_MAX_PACKAGES = 64
+
+
+def read_head(path, n):
+    """The first ``n`` bytes of the file at ``path``."""
+    with open(path, 'rb') as handle:
+        return handle.read(n)
+
+
+def parse_firmware_header(head, file_size):
+    """Packages of a combined MicroBT firmware image, or None when ``head`` is not such a header.
+
+    Each package: ``{chiptype, platform, offset, size}``. The header check of V3 §7.1: at
+    least 6812 bytes, a package count of at most 64, and header + data size within the file.
+    """
+    if head is None or len(head) < FW_HEADER_SIZE or file_size < FW_HEADER_SIZE:
+        return None
+    words = struct.unpack_from('<6I', head, 0)
+    data_size, count = words[4], words[5]
+    if count > FW_MAX_PACKAGES or count == 0 or data_size + FW_HEADER_SIZE > file_size:
+        return None
+    packages = []
+    for index in range(count):
+        base = FW_RECORDS_OFFSET + index * FW_RECORD_SIZE
+        chiptype = head[base:base + 16].split(b'\x00', 1)[0].decode('ascii', 'replace')
+        platform = head[base + 16:base + 32].split(b'\x00', 1)[0].decode('ascii', 'replace')
+        offset, size = struct.unpack_from('<II', head, base + 32)
+        if offset + size > file_size:
+            return None
+        packages.append({'chiptype': chiptype, 'platform': platform, 'offset': offset, 'size': size})
+    return packages

@@ -18,7 +18,8 @@ import pytest
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import client_v3
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import choose_api
-from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client, parse_firmware_header
+from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client
+from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import parse_firmware_header
 from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import (
     decrypt_param,
     encrypt_param,
