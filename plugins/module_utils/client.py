@@ -244,15 +244,19 @@ class WhatsMinerClient(ClientBase):
                 if restarting:
                     raise OutcomeUnknown(cmd, self.host, self.port, 'incomplete reply (%s)' % exc.message)
                 raise
-            ok, code, dummy = envelope_status(reply)
-            if ok:
+            if envelope_status(reply)[0]:
                 return reply
-            if code == 135 and attempt == 1:
-                self._debug('token refused (135): fetching a new one and resending %s once' % cmd)
-                self._session = None
-                continue
-            raise self._error(reply, cmd)
+            self._refused(reply, cmd, attempt)
         raise AssertionError('unreachable')  # pragma: no cover
+
+    def _refused(self, reply, cmd, attempt):
+        """An error reply to a token request: a stale token (135) on the first attempt is dropped so the
+        caller resends once with a new one; anything else raises the typed error."""
+        if envelope_status(reply)[1] == 135 and attempt == 1:
+            self._debug('token refused (135): fetching a new one and resending %s once' % cmd)
+            self._session = None
+            return
+        raise self._error(reply, cmd)
 
     def write_restarting(self, cmd, **params):
         """``write(cmd, restarting=True, **params)``."""
@@ -297,15 +301,10 @@ class WhatsMinerClient(ClientBase):
             except BaseException:
                 conn.close()
                 raise
-            ok, code, dummy = envelope_status(reply)
-            if ok:
+            if envelope_status(reply)[0]:
                 return conn, reply
             conn.close()
-            if code == 135 and attempt == 1:
-                self._debug('token refused (135): fetching a new one and resending %s once' % cmd)
-                self._session = None
-                continue
-            raise self._error(reply, cmd)
+            self._refused(reply, cmd, attempt)
         raise AssertionError('unreachable')  # pragma: no cover
 
     def upload_firmware(self, path_or_bytes):

@@ -84,7 +84,6 @@ _SALT_RESETTING_COMMANDS = frozenset((
     'set.system.reboot', 'set.system.factory_reset', 'set.system.update_firmware', 'set.user.change_passwd',
 ))
 
-_CHUNK = 65536
 _FILE_CHUNK = 256 * 1024
 
 
