@@ -142,3 +142,17 @@ def test_missing_libraries(monkeypatch):
     assert 'pip install cryptography' in str(info.value)
     with pytest.raises(MissingLibrary):
         crypto.require_libraries()
+
+
+@pytest.mark.parametrize('param', [['abcdefghijkl'], ['abcdefghijklm']])  # 16 and 17 bytes of JSON
+def test_v3_parameter_padding_is_pkcs7_with_a_whole_block_for_aligned_text(param):
+    """16 bytes of JSON get a whole block of 0x10; 17 bytes get 15 bytes of 0x0f (never zero padding)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    digest = crypto.token_digest('set.miner.pools', 'pw', 'salt', 1700000000)
+    plain = json.dumps(param, separators=(',', ':')).encode()
+    sealed = base64.b64decode(crypto.encrypt_param(digest, param))
+    opened = Cipher(algorithms.AES(digest), modes.ECB()).decryptor().update(sealed)
+    pad = 16 - len(plain) % 16
+    assert opened == plain + bytes([pad]) * pad
+    assert len(sealed) == len(plain) + pad
+    assert crypto.decrypt_param(digest, crypto.encrypt_param(digest, param)) == param

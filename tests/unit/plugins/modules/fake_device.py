@@ -9,6 +9,10 @@ gives. Calls are recorded as ``('read', section)``, ``('write', command, params)
 ``('check_credentials',)``, ``('upload_firmware',)``, ``('download_logs',)``,
 ``('command', command, params, write)``. A restarting write makes the next read fail once (the
 miner restarting), so the modules' restart waits run without sleeping.
+
+Real firmware does not always do what it acknowledges: commands in ``FakeDevice.ignore`` are
+answered OK and change nothing; commands in ``FakeDevice.lose_reply`` are applied but their reply
+never comes (``OutcomeUnknown``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import hashlib
 from ansible_collections.minerops.whatsminer.plugins.module_utils import replies
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import V2Miner, V3Miner, Miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import CONNECTION_ARGUMENT_SPEC, TaskContext, execute
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerUnreachable, WrongPassword
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerUnreachable, OutcomeUnknown, WrongPassword
 
 HOST = '192.0.2.10'
 FIRMWARE = '20240101.16.REL'
@@ -97,6 +101,8 @@ class FakeDevice:
         self.sections.update(copy.deepcopy(sections))
         self.calls = []
         self.down = 0
+        self.ignore = set()
+        self.lose_reply = set()
         self.settings = None if api == 'v2' else dict(temp_offset=0, fan_zero_speed=False, poweroff_cool=True,
                                                       heat_mode='normal', timezone=None, syslog=None, web_pools=True,
                                                       upfreq_speed=0)
@@ -159,9 +165,12 @@ class FakeMiner(Miner):
         self._authorised()
         self.device.calls.append(('write', command, params))
         self.writes_sent += 1
-        EFFECTS.get(command, lambda device, params: None)(self.device, params)
+        if command not in self.device.ignore:
+            EFFECTS.get(command, lambda device, params: None)(self.device, params)
         if restarting or command in RESTARTING:
             self.device.down = 1
+        if command in self.device.lose_reply:
+            raise OutcomeUnknown(command, self.host, self.port, 'connection closed without a reply')
         return {'STATUS': 'S', 'Code': 131, 'Msg': 'ok'}
 
     def check_credentials(self):

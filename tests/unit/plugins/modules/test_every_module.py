@@ -40,9 +40,11 @@ PROOF = [('check_credentials',)]
 
 
 @pytest.fixture(autouse=True)
-def no_sleeping(monkeypatch):
-    """Restart waits poll with sleeps; the fake miner comes back at once."""
-    monkeypatch.setattr(restart.time, 'sleep', lambda seconds: None)
+def fake_clock(monkeypatch):
+    """Waits and read-back polls run on a clock of their own: a sleep moves it on, nothing really waits."""
+    now = [1000.0]
+    monkeypatch.setattr(restart.time, 'sleep', lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr(restart.time, 'monotonic', lambda: now[0])
 
 
 def _expect(device, check_mode, reads, writes):
@@ -369,3 +371,29 @@ def test_the_pool_password_record_is_keyed_with_the_password_the_miner_takes(api
     recorded = parse_record(device.sections['customer_msg']['msg9'])['pp']
     assert recorded == fingerprint(['x', 'x'], 's3cret')
     assert recorded not in (fingerprint(['x', 'x']), fingerprint(['x', 'x'], 'other'))
+
+
+# ---------------------------------------------------------------------------- a miner that says yes and does nothing
+
+def test_pools_acknowledged_but_ignored_fail_after_the_read_back():
+    device = FakeDevice()
+    device.ignore.add('update_pools')
+    result = run_task(whatsminer_pools, device, pools=NEW_POOLS)
+    assert result['failed'] is True and result['changed'] is True
+    assert 'still reports other pools' in result['msg']
+
+
+def test_power_acknowledged_but_ignored_fails_after_the_read_back():
+    device = FakeDevice()
+    device.ignore.add('set_low_power')
+    result = run_task(whatsminer_power, device, mode='low')
+    assert result['failed'] is True and result['changed'] is True
+    assert "mode='normal' after the change; wanted mode='low'" in result['msg']
+
+
+def test_a_plain_write_whose_reply_is_lost_is_changed_and_unknown():
+    device = FakeDevice()
+    device.lose_reply.add('set_customer_msg')
+    result = run_task(whatsminer_customer_msg, device, customer_sn='RACK-7')
+    assert result['failed'] is True and result['changed'] is True and result['outcome_unknown'] is True
+    assert result['commands'] == ['set_customer_msg']
