@@ -10,6 +10,7 @@ period, duration, start) cannot be read back and goes through the applied-settin
 from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
+from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_range
 
@@ -42,26 +43,26 @@ def validate_led(params):
 
 
 def ensure_led(ctx):
-    """Module entry point for whatsminer_led."""
+    """Module entry point for whatsminer_led.
+
+    The mode is read back; a manual pattern cannot be, so it counts as the miner's when the applied-settings
+    record shows it applied (without a record it is sent again whenever mode=manual is asked).
+    """
     pattern = validate_led(ctx.params)
-    wanted_mode = ctx.params['mode']
     ctx.require_password('set the LED')
-    before_mode = read_led_mode(ctx.miner)
-    record = AppliedRecord(ctx) if wanted_mode == 'manual' else None
-    if wanted_mode == 'auto':
-        send = before_mode != 'auto'
-    elif before_mode != 'manual':
-        send = True
-    else:
-        send = bool(record.to_send(dict(led=pattern)))
-    result = dict(changed=send, mode=wanted_mode if send or ctx.check_mode else before_mode)
-    if ctx.diff:
-        result['diff'] = dict(before=dict(mode=before_mode), after=dict(mode=wanted_mode, **(pattern or {})))
-    if send and not ctx.check_mode:
+    before = dict(mode=read_led_mode(ctx.miner))
+    after = dict(mode=ctx.params['mode'], **(pattern or {}))
+    record = AppliedRecord(ctx) if pattern is not None else None
+    if record is not None and before['mode'] == 'manual' and not record.to_send(dict(led=pattern)):
+        before.update(pattern)
+
+    def apply():
         if pattern is None:
             ctx.write('set_led', param='auto')
         else:
             ctx.write('set_led', color=pattern['color'], period=pattern['period'], duration=pattern['duration'], start=pattern['start'])
             record.save(dict(led=pattern))
         result['mode'] = read_led_mode(ctx.miner)
-    return result
+
+    result = dict(mode=after['mode'] if before != after else before['mode'])
+    return converge(ctx, before, after, apply, result=result)
