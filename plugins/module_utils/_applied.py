@@ -89,7 +89,7 @@ class AppliedRecord:
 
     def _read(self):
         """The record's entries as the miner holds them now ({} for an empty slot)."""
-        text = self.ctx.miner.customer_messages().get(self.slot, '')
+        text = self.ctx.miner.customer_messages('keep the applied-settings record (leave record_slot unset)').get(self.slot, '')
         entries = parse_record(text)
         if entries is None:
             self.foreign = bool(text)

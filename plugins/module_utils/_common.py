@@ -25,6 +25,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     ModuleFailure,
     OutcomeUnknown,
+    Unsupported,
     WhatsMinerError,
     format_endpoint,
 )
@@ -210,7 +211,8 @@ def _name_the_miner(ctx, msg):
 
 def _api_hint(ctx, exc):
     """A V2.2 command refused as unknown by a miner that may speak API V3 (2024+ firmware): say what to set."""
-    if getattr(exc, 'code', None) == 14 and ctx._api == 'v2' and ctx._miner is not None and ctx._miner.api == 'v2':
+    if getattr(exc, 'code', None) == 14 and not isinstance(exc, Unsupported) and ctx._api == 'v2' \
+            and ctx._miner is not None and ctx._miner.api == 'v2':
         return ('. If this miner runs 2024+ firmware it speaks API V3, whose V2.2 port knows only a few commands: set '
                 'whatsminer_api to v3 (or auto), and whatsminer_v3_password')
     return ''

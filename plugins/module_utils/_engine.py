@@ -81,6 +81,17 @@ def _compare_with_record(ctx, managed, before, send, secret):
     return record, set(name for name in recorded if record.slot or record.read_back.get(name) is not None)
 
 
+def _refuse_blind_restarts(ctx, managed, before):
+    """A setting that restarts btminer but that this firmware does not report would restart it on every run,
+    never verified: refuse it before anything is sent, naming the firmware."""
+    blind = sorted(name for name in managed if SETTINGS[name].read is not None and name not in before and SETTINGS[name].restarts)
+    if blind:
+        version = ctx.miner.read('version')
+        raise ModuleFailure('%s cannot be read back from this miner (firmware %s, API %s): each change restarts btminer, so it '
+                            'would be sent and restart the miner on every run without ever being verified; nothing was sent'
+                            % (', '.join(blind), version.get('fw_ver'), version.get('api_version')))
+
+
 def _warn_unverified(ctx, unverified):
     if unverified:
         hint = (' (set record_slot to keep a record on the miner and skip unchanged settings)'
@@ -102,7 +113,9 @@ def plan(ctx, wanted, secret=(), report=()):
     for name, value in managed.items():
         SETTINGS[name].check(value)
     current = read_values(ctx.miner, list(managed) + [name for name in report if name not in managed])
-    before = dict((name, value) for name, value in current.items() if name in managed)
+    # A readable setting the firmware leaves out (older firmware) is compared like a write-only one.
+    before = dict((name, value) for name, value in current.items() if name in managed and value is not None)
+    _refuse_blind_restarts(ctx, managed, before)
     send = [name for name, value in managed.items() if name in before and before[name] != value]
     record, compared = _compare_with_record(ctx, managed, before, send, secret)
     unverified = [name for name in managed if name not in before and name not in compared]

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     format_endpoint,
     MinerTimeout,
+    InvalidCommand,
     MinerUnreachable,
     ModuleFailure,
 )
@@ -18,6 +19,9 @@ SUBSET_SECTIONS = dict(version='version', status='status', summary='summary', po
                        devdetails='devices', psu='psu', miner_info='miner_info', error_codes='error_codes',
                        customer_msg='customer_msg')
 ALL_SUBSETS = tuple(SUBSET_SECTIONS)
+# The V2.2 command behind each optional subset (named when a firmware does not know it).
+_COMMAND_NAMES = dict(summary='summary', pools='pools', devs='devs', devdetails='devdetails', psu='get_psu',
+                      miner_info='get_miner_info', error_codes='get_error_code', customer_msg='get_customer_msg')
 MIN_SUBSETS = ('version', 'status')
 
 
@@ -51,10 +55,28 @@ def resolve_subsets(requested):
     return [name for name in ALL_SUBSETS if name in wanted]
 
 
-def read_sections(miner, subsets):
-    """The normalised sections of ``subsets`` (gather_subset names), in as few requests as the API allows."""
-    sections = miner.read_sections([SUBSET_SECTIONS[name] for name in subsets])
-    return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets)
+def read_sections(miner, subsets, missing=None):
+    """The normalised sections of ``subsets`` (gather_subset names), in as few requests as the API allows.
+
+    A firmware that does not know a command behind an optional subset (older firmware answers 14
+    "invalid cmd") leaves that subset out: it is named in ``missing`` (a list) when one is given, else
+    the error is raised. ``version`` and ``status`` are never optional.
+    """
+    try:
+        sections = miner.read_sections([SUBSET_SECTIONS[name] for name in subsets])
+        return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets)
+    except InvalidCommand:
+        if missing is None:
+            raise
+    found = {}
+    for name in subsets:
+        try:
+            found[name] = miner.read(SUBSET_SECTIONS[name])
+        except InvalidCommand:
+            if name in MIN_SUBSETS:
+                raise
+            missing.append(name)
+    return found
 
 
 def _round(value, digits=3):
@@ -163,9 +185,10 @@ def gather_facts(ctx):
     if 'customer_msg' in subsets:
         ctx.require_password('read the customer_msg subset')
     miner = ctx.miner
+    missing = []
     try:
         with miner.snapshot():
-            sections = read_sections(miner, subsets)
+            sections = read_sections(miner, subsets, missing)
             settings = miner.settings()
     except (MinerUnreachable, MinerTimeout) as exc:
         if params['fail_on_unreachable']:
@@ -177,8 +200,15 @@ def gather_facts(ctx):
         raise ModuleFailure('%s answered, but its get_version and status replies carry none of %s: not a WhatsMiner API '
                             'reply this collection can read' % (format_endpoint(ctx.host, miner.port), ', '.join(IDENTITY_FIELDS)))
     view['api'] = miner.api
-    view['raw'] = dict((name, miner.raw.get(SUBSET_SECTIONS[name])) for name in subsets)
+    gathered = [name for name in subsets if name not in missing]
+    view['raw'] = dict((name, miner.raw.get(SUBSET_SECTIONS[name])) for name in gathered)
     if settings is not None:
         view['settings'] = settings  # what only API V3 can read back
-    view['gathered_subsets'] = subsets
+    if 'error_codes' in missing and (sections.get('summary') or {}).get('error_codes'):
+        view['error_codes'] = sections['summary']['error_codes']  # older firmware reports them in summary
+    for name in missing:
+        ctx.warn('gather_subset %s: this miner (firmware %s, API %s) does not answer %s ("invalid cmd"); left out'
+                 % (name, view.get('firmware_version'), view.get('api_version'), _COMMAND_NAMES[name]))
+    view['gathered_subsets'] = gathered
+    view['missing_subsets'] = missing
     return dict(changed=False, ansible_facts=dict(whatsminer=view))

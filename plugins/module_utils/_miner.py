@@ -28,6 +28,9 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     ModuleFailure,
     NoReply,
+    NotReported,
+    Unsupported,
+    V3CommandFailed,
     V3PortBusy,
     WhatsMinerError,
 )
@@ -128,9 +131,18 @@ class Miner:
         """Settings V2.2 cannot read back, in the collection's terms; None without the read_settings capability."""
         return None
 
-    def customer_messages(self):
-        """The customer message slots as ``{key: text}``."""
-        return self.read('customer_msg')
+    def customer_messages(self, purpose='read the customer messages'):
+        """The customer message slots as ``{key: text}``; ModuleFailure naming the firmware when it has none."""
+        try:
+            return self.read('customer_msg')
+        except InvalidCommand:
+            raise ModuleFailure('this miner (%s) does not answer get_customer_msg (firmware before the 2025 V2.2 manual): '
+                                'it cannot %s; nothing was sent' % (self.firmware_label(), purpose))
+
+    def firmware_label(self):
+        """``firmware <version>, API <version>`` as the miner reports them (for messages)."""
+        version = self.latest.get('version') or self.read('version')
+        return 'firmware %s, API %s' % (version.get('fw_ver'), version.get('api_version'))
 
     # ------------------------------------------------------------------ writes and streams
 
@@ -166,6 +178,8 @@ _V2_READS = dict(
     miner_info=('get_miner_info', dict(info=MINER_INFO_FIELDS), replies.normalize_miner_info),
     error_codes=('get_error_code', {}, replies.normalize_error_codes),
 )
+# Writes every public client sends with "respbefore": the miner answers before it stops or reboots.
+RESPOND_BEFORE = ('power_off', 'reboot')
 # cgminer-style reads one request can carry together ("summary+pools").
 _V2_JOINABLE = (('summary', 'pools'), ('boards', 'devices'))
 
@@ -180,7 +194,13 @@ class V2Miner(Miner):
 
     def _reply(self, section):
         command, params, normalise = _V2_READS[section]
-        reply = self.client.read(command, **params)
+        try:
+            reply = self.client.read(command, **params)
+        except InvalidCommand as exc:
+            if section == 'version' or getattr(exc, 'code', None) != 14:
+                raise
+            raise Unsupported(14, exc.api_msg, command=command, host=self.host, port=self.port,
+                              hint='this miner (%s) does not know %s' % (self.firmware_label(), command))
         self.raw[section] = reply
         return normalise(reply)
 
@@ -208,13 +228,19 @@ class V2Miner(Miner):
             return {}  # firmware that refuses joined reads: read them one by one
         result = {}
         for section in (first, second):
-            key = _V2_READS[section][0].upper()
-            reply = {'STATUS': joined.get('STATUS'), key: joined.get(key, [])}
+            command = _V2_READS[section][0]
+            part = joined.get(command)
+            if isinstance(part, list) and part and isinstance(part[0], dict):
+                reply = part[0]  # cgminer's joined layout: each command's whole reply (any envelope) under its name
+            else:
+                reply = {'STATUS': joined.get('STATUS'), command.upper(): joined.get(command.upper(), [])}
             self.raw[section] = reply
             result[section] = self.latest[section] = _V2_READS[section][2](reply)
         return result
 
     def write(self, command, restarting=False, **params):
+        if command in RESPOND_BEFORE:
+            params.setdefault('respbefore', 'true')
         return self.client.write(command, restarting=restarting, **params)
 
     def check_credentials(self):
@@ -342,7 +368,17 @@ class V3Miner(Miner):
         return replies_v3.v3_summary(summary, setting)
 
     def _read_pools(self):
-        pools = self._miner_status('pools')
+        try:
+            pools = self._miner_status('pools')
+        except V3CommandFailed:
+            # A miner that is not mining answers the pools read with -1; MicroBT's worker asks summary+pools then,
+            # which leaves the pools out while btminer is stopped.
+            joined = self.client.get('get.miner.status', 'summary+pools')
+            if not isinstance(joined, dict) or 'pools' not in joined:
+                raise NotReported(-1, 'btminer is not running', command='get.miner.status pools', host=self.host, port=self.port,
+                                  hint='API V3 firmware reports its pools only while it mines: start mining first '
+                                       '(whatsminer_power mining: true), then read or set the pools')
+            pools = {'pools': joined['pools']}
         self._keep('pools', **{'get.miner.status': pools})
         return replies_v3.v3_pools(pools)
 

@@ -10,6 +10,7 @@ import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
+from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
 from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_hostname, check_text
 
@@ -22,6 +23,9 @@ _URL = re.compile(r'^(?P<scheme>[a-z0-9+]+)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^:/\[
 
 # How long to wait for the pool list to show an update_pools (firmware reloads it in the background).
 READBACK_SECONDS = 10.0
+# How long before concluding the firmware applies pools only when btminer next starts (and restarting it).
+PENDING_SECONDS = 5.0
+RESTART_WAIT_SECONDS = 300
 
 
 _CREDENTIALS = re.compile(r'^(?P<scheme>[^:/]*://)(?P<userinfo>[^@/]*)@')
@@ -96,7 +100,7 @@ def ensure_pools(ctx):
 
     def apply():
         ctx.write('update_pools', **update_pools_params(wanted))
-        wait_for_pools(ctx.miner, after)
+        result['restarted'] = apply_pending_pools(ctx, after)
         record.save(passwords, secret=('pool_passwords',))
 
     if before == after and not force and record.slot is None and any(pool['password'] for pool in wanted):
@@ -104,11 +108,27 @@ def ensure_pools(ctx):
                  'this task reports ok without knowing whether the miner has the passwords given (set record_slot, '
                  'or update_password: always to send them)')
     # A diff's before/after must be dicts (or text) for Ansible's diff callback.
-    result = converge(ctx, dict(pools=before_for_diff), dict(pools=after_for_diff), apply, result=dict(pools=after))
+    result = dict(pools=after, restarted=False)
+    result = converge(ctx, dict(pools=before_for_diff), dict(pools=after_for_diff), apply, result=result)
     if not result['changed']:
         result['pools'] = before
     result['password_updated'] = result['changed']
     return result
+
+
+def apply_pending_pools(ctx, expected):
+    """Wait for the pools to show; firmware that applies update_pools only when btminer next starts (as MicroBT's
+    own fleet worker assumes) gets btminer restarted once, then the pools are read back. True when it restarted."""
+    try:
+        wait_for_pools(ctx.miner, expected, seconds=PENDING_SECONDS)
+        return False
+    except ModuleFailure:
+        pass
+    ctx.warn('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
+             'next starts, so btminer was restarted' % PENDING_SECONDS)
+    send_restarting(ctx, 'restart_btminer', True, RESTART_WAIT_SECONDS)
+    wait_for_pools(ctx.miner, expected)
+    return True
 
 
 def wait_for_pools(miner, expected, seconds=READBACK_SECONDS, interval=0.5):

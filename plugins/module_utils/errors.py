@@ -345,6 +345,14 @@ def v3_error_for(code, msg, command=None, host=None, port=None, hint=None):
 V3_MAX_CLIENTS = 10
 
 
+class Unsupported(InvalidCommand):
+    """A command this miner's firmware does not know (older firmware answers 14 "invalid cmd"); names the firmware."""
+
+
+class NotReported(InvalidCommand):
+    """The miner knows the command but cannot report this section in its current state (API V3 pools while not mining)."""
+
+
 class V3PortBusy(MinerUnreachable):
     """The V3 port accepted the connection and closed it without answering: its client slots are full."""
 

@@ -505,6 +505,9 @@ def _section(reply, name, _depth=0):
                 # a joined reply: {"summary": [<whole summary reply>]}
                 return _section(rows[0], name, _depth + 1)
             return rows
+    if isinstance(reply.get('STATUS'), str) and 'Msg' in reply:
+        # API 2.0.5+ firmware: the custom envelope around a cgminer read, Msg = the rows (the summary row itself)
+        return _rows(reply['Msg'])
     return []
 
 
@@ -539,8 +542,9 @@ def normalize_summary(reply):
     fan_speed_in, fan_speed_out (RPM); power, power_limit (W); power_rate (J/TH);
     pool_rejected_pct, pool_stale_pct; temperature, env_temp, chip_temp_min, chip_temp_max,
     chip_temp_avg (C); power_mode ("low"/"normal"/"high"); hash_stable, btminer_fast_boot,
-    upfreq_complete, debug (bool); hash_stable_cost_seconds; accepted, rejected;
-    firmware_version, mac; error_code_count; hash_percent.
+    upfreq_complete (bool); debug (text); hash_stable_cost_seconds; accepted, rejected;
+    firmware_version, mac; error_code_count; hash_percent; error_codes (API 1.x ``Error Code N``
+    keys, decoded like get_error_code; None when absent).
     """
     rows = _section(reply, 'SUMMARY')
     if rows:
@@ -578,12 +582,22 @@ def normalize_summary(reply):
         'hash_stable_cost_seconds': _num(data, 'Hash Stable Cost Seconds'),
         'upfreq_complete': to_bool(_lookup(data, 'Upfreq Complete')),
         'btminer_fast_boot': to_bool(_lookup(data, 'Btminer Fast Boot')),
-        'debug': to_bool(_lookup(data, 'Debug')),
+        'debug': _text(_lookup(data, 'Debug')) or None,  # text such as "-0.0_100.0_3600", not a switch
         'hash_percent': _num(data, 'Hash Percent'),
         'error_code_count': _num(data, 'Error Code Count'),
         'firmware_version': _unquote(_lookup(data, 'Firmware Version', 'FirmwareVersion')),
         'mac': _text(_lookup(data, 'MAC')),
+        'error_codes': _summary_error_codes(data),
     }
+
+
+_SUMMARY_ERROR_KEY = re.compile(r'^Error Code \d+$')
+
+
+def _summary_error_codes(data):
+    """API 1.x firmware reports its errors in summary as ``Error Code 0``, ``Error Code 1``... (None when it does not)."""
+    codes = [value for key, value in sorted(data.items()) if _SUMMARY_ERROR_KEY.match(str(key)) and value not in (None, '')]
+    return decode_error_codes([{str(code): None} for code in codes]) if codes else None
 
 
 def normalize_pools(reply):

@@ -102,6 +102,14 @@ pools:
       description: Worker name.
       type: str
       sample: acct.rig01
+restarted:
+  description:
+    - Whether btminer was restarted to apply the pools. Some firmware (2025 V2.2) accepts C(update_pools) but applies
+      it only when btminer next starts; when the pools do not show within a few seconds, the module restarts btminer
+      once (C(restart_btminer), as MicroBT's own fleet worker does) and reads them back.
+  returned: success
+  type: bool
+  sample: false
 password_updated:
   description: Whether the pool passwords were sent (they cannot be read back to verify them).
   returned: success

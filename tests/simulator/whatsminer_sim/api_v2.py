@@ -12,7 +12,7 @@ import json
 import re
 import time
 
-from . import crypto, models
+from . import crypto, generations, models
 from . import protocol as P
 from .state import CUSTOMER_KEYS, EMPTY_POOLS
 
@@ -50,6 +50,8 @@ class Reply:
         self.restart = restart
         self.stream = stream
         self.payload = payload
+        # "respbefore": "true" (sent with power_off and reboot by every public client): answer, then act
+        self.respbefore = False
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -360,14 +362,34 @@ def _v3_reduce(cmd, items):
     return items
 
 
+def _generation_summary(miner, generation, items):
+    """The summary row as this firmware generation reports it: fields dropped, errors as ``Error Code N`` keys."""
+    rows = [{k: v for k, v in item.items() if k not in generation.summary_dropped} for item in items]
+    if generation.errors_in_summary:
+        for row in rows:
+            row.update(('Error Code %d' % n, code) for n, (code, dummy) in enumerate(miner.error_codes()))
+    return rows
+
+
+def known_commands(miner, commands):
+    """The commands of ``commands`` this miner's firmware knows."""
+    missing = miner.generation.missing
+    return tuple(cmd for cmd in commands if cmd not in missing)
+
+
 def do_read(miner, cmd, req):
     """One read command's reply dict (no token needed)."""
     now = time.time()
     when = int(now)
+    generation = miner.generation
     if cmd in CGMINER_BUILDERS:
         items = CGMINER_BUILDERS[cmd](miner, now)
         if miner.api == 'v3':
             items = _v3_reduce(cmd, items)
+        if cmd == 'summary':
+            items = _generation_summary(miner, generation, items)
+        if generation.msg_envelope:
+            return generations.envelope(cmd, items, when, _desc(miner))
         return P.cgminer_reply(cmd, items, when, _desc(miner))
     if cmd == 'get_token':
         issued = None if miner.take_fault('token_exhaustion') else miner.issue_token(when)
@@ -377,6 +399,7 @@ def do_read(miner, cmd, req):
         return P.ok({'time': time4, 'salt': salt, 'newsalt': newsalt}, when, _desc(miner), code=P.CODE_TOKEN_OK)
     try:
         msg = ENVELOPE_READS[cmd](miner, now, req)
+        msg.update((field, '') for field in generation.status_blank if cmd == 'status' and field in msg)
         if miner.api == 'v3' and cmd == 'get_version':
             msg = {k: v for k, v in msg.items() if k != 'api_ver'}  # V3 firmware leaves api_ver out
         return P.ok(msg, when, _desc(miner))
@@ -397,7 +420,10 @@ def w_update_pools(miner, cmd, req):
         if not url and user:
             raise CmdError('invalid pool%d: worker without pool url' % i)
         pools.append({'url': url.strip(), 'user': user, 'password': password})
-    miner.apply_settings({'pools': pools})
+    if miner.generation.pools_after_restart:
+        miner.apply_settings({'pending_pools': pools})  # accepted now, applied when btminer next starts
+    else:
+        miner.apply_settings({'pools': pools})
     return ok_reply(miner, cmd)
 
 
@@ -692,7 +718,7 @@ def _bad(miner, cmd, code, msg):
 def _read(miner, cmd, req, encrypt):
     """A read, possibly joined with ``+`` (cgminer style: one section per command)."""
     parts = cmd.split('+')
-    known = v3_compat_reads(miner) if miner.api == 'v3' else READ_COMMANDS
+    known = v3_compat_reads(miner) if miner.api == 'v3' else known_commands(miner, READ_COMMANDS)
     if any(p not in known for p in parts):
         return _bad(miner, cmd, P.CODE_INVALID_CMD, P.MSG_INVALID_CMD)
     miner.count('reads')
@@ -760,6 +786,8 @@ def _encrypted_command(miner, inner):
         return _bad(miner, '', P.CODE_INVALID_CMD, P.MSG_INVALID_CMD)
     if cmd not in WRITE_COMMANDS:
         return _read(miner, cmd, inner, encrypt=True)
+    if cmd in miner.generation.missing:
+        return _bad(miner, cmd, P.CODE_INVALID_CMD, P.MSG_INVALID_CMD)
     miner.count(cmd)
     # get_customer_msg needs a token but changes nothing: it counts as a read
     is_write = cmd not in TOKEN_READS
@@ -776,4 +804,5 @@ def _encrypted_command(miner, inner):
         return error_reply(miner, cmd, exc.code, exc.msg)
     if is_write:
         miner.count('writes_ok')
+    reply.respbefore = str(inner.get('respbefore', '')).lower() == 'true'
     return reply

@@ -76,6 +76,9 @@ def build_parser():
     add('--api', default='',
         help='API of the miners: v2 (default), v3 (V3 on --v3-port plus a reduced V2), mixed (every other miner V3), '
              'or per model/index/id: "M60=v3,M63=v3", "1=v3", "sim-0002=v3"')
+    add('--firmware', default='',
+        help='firmware generation of V2 miners: manual (default), 2021, 2023, 2025, mixed (cycled), or per model/index/id '
+             '"M30S+=2021,1=2025" (see README, Firmware generations)')
     add('--v3-port', type=int, default=4433, help='API V3 port (default 4433; with --consecutive-ports the first of N)')
     add('--v3-password', default='super',
         help='password of the V3 "super" account of new V3 miners (default super, the factory default: writes then answer -4)')
@@ -130,7 +133,7 @@ def config_from_args(args):
         field_quirks=args.field_quirks, restart_seconds=args.restart_seconds, no_reply_probability=args.no_reply_probability,
         seed=args.seed, token_lifetime=args.token_lifetime, idle_timeout=args.idle_timeout, ramp_seconds=args.ramp_seconds,
         faults=tuple(args.fault), inventory=args.inventory, inventory_password=args.inventory_password,
-        control_port=args.control_port, ready_file=args.ready_file, api=args.api, v3_port=args.v3_port,
+        control_port=args.control_port, ready_file=args.ready_file, api=args.api, firmware=args.firmware, v3_port=args.v3_port,
         v3_password=args.v3_password, v3_idle_timeout=args.v3_idle_timeout, v3_max_clients=args.v3_max_clients,
         v3_max_request=args.v3_max_request, v3_bad_token_code=args.v3_bad_token_code, v3_ts_window=args.v3_ts_window,
         v3_percent_number=args.v3_percent_number, v3_plain_pools=args.v3_plain_pools, v3_v2_writes=args.v3_v2_writes)

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-from . import models
+from . import generations, models
 from .control import start_control
 from .miner import Miner
 from .protocol import QUIRKS
@@ -52,6 +52,8 @@ class SimConfig:
     ready_file: str = ''
     # API V3 (reference_protocol.rst (V3)); every default keeps a pure V2 fleet
     api: str = ''  # '' = saved or v2; 'v2', 'v3', 'mixed', or 'M60=v3,M63=v3' / '1=v3' / 'sim-0002=v3'
+    # firmware generation of V2 miners (generations.py): '' = saved or manual; a name, 'mixed', or per model/index/id
+    firmware: str = ''
     v3_port: int = 4433
     v3_password: str = 'super'  # password of the V3 'super' account of miners created now
     v3_idle_timeout: float = 300.0
@@ -152,6 +154,34 @@ def api_for(apis, index, mid, model):
     return apis.get('*')
 
 
+def parse_firmware(spec):
+    """'' -> {}; '2021' -> {'*': '2021'}; 'mixed' -> cycle the generations; 'M30S+=2021,1=2025' -> per model/index/id."""
+    out = {}
+    for part in (spec or '').split(','):
+        part = part.strip()
+        if not part:
+            continue
+        if part.lower() == 'mixed':
+            out['mixed'] = True
+            continue
+        key, value = '*', part
+        if '=' in part:
+            name, value = (p.strip() for p in part.split('=', 1))
+            key = name if name.isdigit() or name.startswith('sim-') else models.get_model(name).name
+        out[key] = generations.get(value).name
+    return out
+
+
+def firmware_for(firmwares, index, mid, model):
+    """The firmware generation of one miner from a parse_firmware() result, or None when the spec does not say."""
+    for key in (mid, str(index), model):
+        if key in firmwares:
+            return firmwares[key]
+    if firmwares.get('mixed'):
+        return generations.NAMES[index % len(generations.NAMES)]
+    return firmwares.get('*')
+
+
 def parse_fault(text):
     """'latency:0.5' -> {'kind': 'latency', 'seconds': 0.5}; 'garbage:3' -> count 3; 'error_code:110' -> code."""
     kind, dummy, arg = text.partition(':')
@@ -222,6 +252,7 @@ class Fleet:
         cycle = [models.get_model(m).name for m in cfg.models] or list(models.DEFAULT_MODEL_CYCLE)
         api_versions = parse_api_versions(cfg.api_version)
         apis = parse_api(cfg.api)
+        firmwares = parse_firmware(cfg.firmware)
         quirks = [q.strip() for q in (cfg.field_quirks or '').split(',') if q.strip()]
         for index, (host, port) in enumerate(allocate(cfg.base_address, cfg.miners, cfg.port, cfg.consecutive_ports)):
             mid = 'sim-%04d' % (index + 1)
@@ -235,6 +266,11 @@ class Fleet:
             if saved:
                 merge(settings, saved)
             settings.update({'id': mid, 'model': profile.name, 'home_host': host, 'port': port})
+            generation = firmware_for(firmwares, index, mid, profile.name)
+            if generation is not None:
+                settings['generation'] = generation
+                if not saved and generations.get(generation).firmware_version:
+                    settings['firmware_version'] = generations.get(generation).firmware_version
             api = api_for(apis, index, mid, profile.name)
             if api is not None:
                 settings['api'] = api

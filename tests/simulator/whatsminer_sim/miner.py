@@ -16,7 +16,7 @@ import logging
 import tarfile
 import time
 
-from . import crypto, models
+from . import crypto, generations, models
 from .server import listen
 from .server_v3 import listen_v3
 from .protocol import QUIRKS
@@ -126,7 +126,14 @@ class Miner:
         return 'v3' if str(self.settings.get('api', 'v2')).lower() == 'v3' else 'v2'
 
     @property
+    def generation(self):
+        """The firmware generation this miner answers as (generations.py; 'manual' by default)."""
+        return generations.get(self.settings.get('generation', ''))
+
+    @property
     def api_version(self):
+        if self.generation.api_version == 1:
+            return 1
         try:
             return int(self.settings.get('api_version', 2))
         except (TypeError, ValueError):
@@ -329,6 +336,9 @@ class Miner:
             self.v3_salt = crypto.v3_salt(self.rng)  # a new boot, a new salt
         self.btminer_start = now
         self.power_pct_temp = None
+        if self.settings.get('pending_pools') is not None:
+            # firmware that applies update_pools when btminer next starts (generation 2025)
+            self.settings['pools'] = self.settings.pop('pending_pools')
         self.mining = self.mines_at_start()
         old_host = self.host
         self.host = self._bind_host()

@@ -107,15 +107,18 @@ async def _serve(miner, reader, writer):
         return False
     if reply.restart:
         aborted = False
-        if not _skip_reply(miner):
+        if not _skip_reply(miner, reply):
             aborted = await _send(miner, writer, reply)
         miner.restart(reply.restart)
         return aborted
     return await _send(miner, writer, reply)
 
 
-def _skip_reply(miner):
-    return bool(miner.take_fault('no_reply')) or miner.rng.random() < miner.config.no_reply_probability
+def _skip_reply(miner, reply=None):
+    """A restarting command may close without a reply, unless the client asked for the reply first (respbefore)."""
+    if miner.take_fault('no_reply'):
+        return True
+    return not getattr(reply, 'respbefore', False) and miner.rng.random() < miner.config.no_reply_probability
 
 
 def encode_reply(miner, reply):

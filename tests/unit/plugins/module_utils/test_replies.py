@@ -517,3 +517,16 @@ def test_decode_error_codes_odd_strings(text):
     decoded = decode_error_codes(reply)
     assert isinstance(decoded, list)
     decode_error_codes(text)
+
+
+def test_the_2025_envelope_around_cgminer_reads():
+    """API 2.0.5+ firmware: {"STATUS": "S", "Code": 131, "Msg": [rows]}, the summary row itself for summary."""
+    from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import normalize_devs
+    ok = {'STATUS': 'S', 'When': 1, 'Code': 131, 'Description': ''}
+    pools = normalize_pools(dict(ok, Msg=[{'POOL': 1, 'URL': 'stratum+tcp://a:1', 'User': 'w', 'Priority': 0, 'Status': 'Alive'}]))
+    assert [(p['url'], p['user']) for p in pools] == [('stratum+tcp://a:1', 'w')]
+    assert normalize_summary(dict(ok, Msg={'MHS av': 100e6, 'Power': 3300}))['hashrate_ths'] == 100.0
+    assert len(normalize_devs(dict(ok, Msg=[{'Slot': 0, 'MHS av': 1e6}, {'Slot': 1, 'MHS av': 1e6}]))) == 2
+    assert normalize_pools(dict(ok, Msg=[])) == []
+    joined = {'summary': [dict(ok, Msg={'MHS av': 100e6})], 'pools': [dict(ok, Msg=[{'URL': 'stratum+tcp://b:2', 'User': 'u'}])], 'id': 1}
+    assert normalize_summary(joined)['hashrate_ths'] == 100.0 and normalize_pools(joined)[0]['url'] == 'stratum+tcp://b:2'

@@ -1,0 +1,91 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Every declarative module on every simulated firmware generation: changed then ok, or a clear refusal.
+
+One fleet holds a miner of each generation (tests/simulator/whatsminer_sim/generations.py): 2021 (API
+1.x), 2023 (API 2.0.x, no customer messages), 2025 (the Msg envelope, pools applied at the next btminer
+start), the manual's own reading, and an API V3 miner. Each task runs twice over all of them. A refusal
+must come before anything is sent and name the firmware; anything else must change on the first run and
+report ok on the second.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+V3_PASSWORD = 'Super_v3'
+GENERATIONS = {'sim-0001': '2021', 'sim-0002': '2023', 'sim-0003': '2025', 'sim-0004': 'manual', 'sim-0005': 'v3'}
+FLEET_ARGS = ['--firmware', '0=2021,1=2023,2=2025,3=manual', '--api', '4=v3', '--v3-password', V3_PASSWORD]
+
+PLAY = '''
+- hosts: miners
+  gather_facts: false
+  vars:
+    whatsminer_v3_password: %s
+  tasks:
+    - name: task
+      minerops.whatsminer.%%s:
+        %%s
+''' % V3_PASSWORD
+
+NO_RECORD = frozenset(('2021', '2023'))  # no get_customer_msg before the 2025 V2.2 manual
+# module -> (task options, generations that must refuse it, a word the refusal names)
+MATRIX = {
+    'pools': ('pools:\n          - url: stratum+tcp://gen.example:3333\n            user: acct.gen', (), None),
+    'power': ('mode: low', ('2021',), 'cannot be read back'),
+    'led': ('mode: manual\n        color: green\n        period: 1000\n        record_slot: msg9', ('2021',) + tuple(NO_RECORD), None),
+    'network': ('hostname: gen-{{ inventory_hostname }}', ('2021',), 'does not know get_miner_info'),
+    'cooling': ('temp_offset: -4\n        record_slot: msg9', tuple(NO_RECORD), 'get_customer_msg'),
+    'settings': ('web_pools: false\n        record_slot: msg9', tuple(NO_RECORD), 'get_customer_msg'),
+    'customer_msg': ('customer_sn: gen-{{ inventory_hostname }}', tuple(NO_RECORD), 'get_customer_msg'),
+}
+
+
+@pytest.fixture(scope='module')
+def generations_fleet(tmp_path_factory):
+    from harness import Fleet  # pylint: disable=import-error
+    fleet = Fleet(miners=5, models=['M50'], base_address='127.%d.251.1' % (100 + __import__('os').getpid() % 100),
+                  workdir=str(tmp_path_factory.mktemp('generations')), extra_args=FLEET_ARGS)
+    fleet.start()
+    yield fleet
+    fleet.stop()
+
+
+@pytest.mark.parametrize('module', sorted(MATRIX))
+def test_every_module_on_every_generation(generations_fleet, playbook, module):
+    fleet = generations_fleet
+    options, refusing, word = MATRIX[module]
+    play = PLAY % ('whatsminer_' + module, options)
+    sent_before = {miner: fleet.changes_sent(miner) for miner in fleet.ids}
+    first = playbook(fleet, play)
+    second = playbook(fleet, play)
+    outcome = {}
+    for miner, generation in GENERATIONS.items():
+        one, two = first.result('task', miner), second.result('task', miner)
+        failed = (first.failed('task')[miner], second.failed('task')[miner])
+        if generation in refusing:
+            assert failed == (True, True), (module, generation, one)
+            assert 'firmware' in one['msg'] and (word is None or word in one['msg']), (module, generation, one['msg'])
+            outcome[generation] = 'refused'
+        else:
+            assert not failed[0] and one['changed'] is True, (module, generation, one)
+            assert not failed[1] and two['changed'] is False, (module, generation, two)
+            outcome[generation] = 'changed, then ok'
+    for miner, generation in GENERATIONS.items():
+        if generation in refusing:
+            assert fleet.changes_sent(miner) == sent_before[miner], 'a refusal sent something: %s on %s' % (module, generation)
+    print('%s: %s' % (module, outcome))
+
+
+def test_facts_gather_what_each_generation_offers_and_warn_for_the_rest(generations_fleet, playbook):
+    run = playbook(generations_fleet, PLAY % ('whatsminer_facts', 'gather_subset: [all, customer_msg]'))
+    assert run.returncode == 0, run.output[-3000:]
+    old = run.result('task', 'sim-0001')
+    facts = old['ansible_facts']['whatsminer']
+    assert facts['model'] == 'M50' and facts['api_version'].startswith('1.') and facts['hashrate_ths'] is not None
+    assert sorted(facts['missing_subsets']) == ['customer_msg', 'devdetails', 'error_codes', 'miner_info']
+    assert all('firmware 2021' in warning for warning in old['warnings'] if 'gather_subset' in warning)
+    new = run.result('task', 'sim-0003')['ansible_facts']['whatsminer']
+    assert new['missing_subsets'] == [] and len(new['boards']) == 3 and new['pools'] is not None
+    assert run.result('task', 'sim-0002')['ansible_facts']['whatsminer']['missing_subsets'] == ['customer_msg']
