@@ -75,6 +75,9 @@ def _validate_static(params):
     if gateway == address:
         raise ModuleFailure('gateway must not be the miner\'s own address')
     dns = [str(_ipv4('dns', server)) for server in params.get('dns') or []]
+    if not dns:
+        # A static address without a DNS server leaves the miner unable to resolve its pools (MicroBT's own worker refuses it).
+        raise ModuleFailure('proto=static needs dns (1 to 3 server addresses): without one the miner cannot resolve its pool host names')
     if len(dns) > 3:
         raise ModuleFailure('dns lists %d servers; at most 3 are allowed' % len(dns))
     return dict(ip=str(address), netmask=params['netmask'], gateway=str(gateway), dns=dns)

@@ -87,6 +87,27 @@ def _dumps(body):
     return json.dumps(body, separators=(',', ':'), ensure_ascii=True).encode('ascii')
 
 
+_PRINTABLE_OBJECT = re.compile(rb'^\{[\x09\x0a\x0d\x20-\x7e]*\}\s*$')
+
+
+def _decrypted_reply(plain, command):
+    """A decrypted reply, parsed strictly: under a wrong key the plaintext is noise, never "repaired" into a reply.
+
+    Only printable text that is one JSON object from its first to its last byte gets the field repairs of
+    parse_reply (real firmware's quirks); anything else is a ProtocolError.
+    """
+    try:
+        reply = json.loads(plain.decode('utf-8'))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        if not _PRINTABLE_OBJECT.match(plain):
+            raise ProtocolError('the encrypted reply to %s does not decrypt to JSON (a wrong admin password, or a '
+                                'corrupted reply)' % command)
+        reply = parse_reply(plain)
+    if not isinstance(reply, dict):
+        raise ProtocolError('the encrypted reply to %s decrypts to JSON that is not an object' % command)
+    return reply
+
+
 def _msg_object(reply):
     """A reply's ``Msg``; firmware that sends it as JSON text gets it parsed (None when that fails)."""
     msg = reply.get('Msg')
@@ -139,7 +160,7 @@ class WhatsMinerClient(ClientBase):
             if isinstance(enc, str) and enc:
                 if session is None:
                     raise ProtocolError('encrypted reply to %s, but no token is in use' % command)
-                reply = parse_reply(session.decrypt_reply(enc))
+                reply = _decrypted_reply(session.decrypt_reply(enc), command)
         except ProtocolError as exc:
             raise exc.with_endpoint(self.host, self.port)
         return reply

@@ -205,8 +205,10 @@ class TokenError(ApiError):
 
 class TokenExhausted(ApiError):
     """Code 136: token over max times."""
-    default_hint = ('the miner holds at most 100 tokens and all are in use; tokens expire after '
-                    '30 minutes: reduce concurrency (fewer forks/hosts at a time) or wait and retry')
+    default_hint = ('the miner has no token left for this client: the V2.2 manual allows 100 tokens, older firmware '
+                    '32 per client IP (16 IPs), each kept 30 minutes; every task that writes costs one. Wait for '
+                    'tokens to expire, and run fewer writing tasks per miner (one whatsminer task per run and miner '
+                    'where you can)')
 
 
 class Base64Error(ApiError):

@@ -41,9 +41,10 @@ options:
     description: Keep the fans cooling after power-off (C(set_poweroff_cool)). Air-cooled only.
     type: bool
   heat_mode:
-    description: Heat mode of hydro-cooled miners (C(set_heat_mode)).
+    description:
+      - Heat mode of hydro-cooled miners (C(set_heat_mode)); V(normal) leaves the anti-icing and heating modes.
     type: str
-    choices: [anti-icing, heating]
+    choices: [anti-icing, heating, normal]
 '''
 
 EXAMPLES = r'''
@@ -90,7 +91,7 @@ def argument_spec():
         temp_offset=dict(type='int'),
         fan_zero_speed=dict(type='bool'),
         poweroff_cool=dict(type='bool'),
-        heat_mode=dict(type='str', choices=['anti-icing', 'heating']),
+        heat_mode=dict(type='str', choices=['anti-icing', 'heating', 'normal']),
     )
     spec.update(RECORD_ARGUMENT_SPEC)
     return with_connection_options(spec)

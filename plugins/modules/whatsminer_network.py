@@ -52,7 +52,7 @@ options:
     description: Default gateway; must be inside the subnet of O(address).
     type: str
   dns:
-    description: DNS servers (IPv4 addresses, at most 3).
+    description: DNS servers (IPv4 addresses, 1 to 3). Required with O(proto=static).
     type: list
     elements: str
     default: []

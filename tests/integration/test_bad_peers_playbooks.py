@@ -72,7 +72,7 @@ NETWORK = '''
 def _static(fleet, playbook):
     old = fleet.miners[0]['host']
     prefix = old.rsplit('.', 1)[0]
-    options = 'proto: static\n        address: %s.88\n        netmask: 255.255.255.0\n        gateway: %s.254' % (prefix, prefix)
+    options = 'proto: static\n        address: %s.88\n        netmask: 255.255.255.0\n        gateway: %s.254\n        dns: [%s.254]' % (prefix, prefix, prefix)
     run = playbook(fleet, NETWORK % options)
     assert run.returncode == 0, run.output
     return old, '%s.88' % prefix

@@ -100,6 +100,7 @@ def test_inconsistent_network_input_refused(fleet, playbook):
         ('proto: static\n        address: 10.0.0.0\n        netmask: 255.255.255.0\n        gateway: 10.0.0.1', 'network or broadcast'),
         ('proto: static\n        address: 10.0.0.5\n        netmask: 255.255.255.0', 'needs gateway'),
         ('proto: dhcp\n        address: 10.0.0.5', 'only apply to proto=static'),
+        ('proto: static\n        address: 10.0.0.5\n        netmask: 255.255.255.0\n        gateway: 10.0.0.1', 'needs dns'),
         ('hostname: "rig 1"', 'hostname'),
         ('proto: static\n        address: 10.0.0.5\n        netmask: 255.255.255.0\n        gateway: 10.0.0.1\n        dns: [8.8.8.300]', 'dns'),
     )

@@ -219,7 +219,7 @@ def test_token_exhausted_136(server, h):
     with pytest.raises(TokenExhausted) as info:
         client.write('set_led', param='auto')
     text = str(info.value)
-    assert '100' in text and '30 min' in text and 'concurrency' in text
+    assert '100' in text and '32 per client IP' in text and '30 minutes' in text and 'fewer writing tasks' in text
     assert client.requests_sent == ['get_token']
 
 
@@ -560,3 +560,20 @@ def test_download_logs_error(server, miner, tmp_path):
     server.add(miner.get_token(), logs_miner(miner, plain_code=45))
     with pytest.raises(WriteApiDisabled):
         make_client(server).download_logs(str(tmp_path / 'x'))
+
+
+def test_a_reply_decrypted_with_a_wrong_key_never_passes_for_a_reply():
+    """Under a wrong key the plaintext is noise: over many random keys none decodes as a reply (issue #13)."""
+    import hashlib
+    from ansible_collections.minerops.whatsminer.plugins.module_utils.client import _decrypted_reply
+    from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ProtocolError
+    good = crypto.encrypt(hashlib.sha256(b'right').digest(), b'{"STATUS":"S","Code":131,"Msg":{"CustomerSn":"x"}}')
+    assert _decrypted_reply(crypto.decrypt(hashlib.sha256(b'right').digest(), good), 'get_customer_msg')['Code'] == 131
+    accepted = 0
+    for n in range(2000):
+        try:
+            _decrypted_reply(crypto.decrypt(hashlib.sha256(b'wrong%d' % n).digest(), good), 'get_customer_msg')
+            accepted += 1
+        except ProtocolError:
+            pass
+    assert accepted == 0
