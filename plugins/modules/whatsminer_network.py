@@ -109,7 +109,9 @@ moved:
   type: bool
   sample: true
 pending_restart:
-  description: True with O(wait=false) after C(net_config) was sent.
+  description:
+    - True with O(wait=false) after C(net_config) was sent, when the new DHCP address is unknown, and when the firmware
+      accepted a new host name but applies it only at the next network restart (the task then warns).
   returned: success
   type: bool
   sample: false

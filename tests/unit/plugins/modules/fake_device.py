@@ -69,6 +69,15 @@ def _power(mode):
     return effect
 
 
+def _net_config(device, params):
+    info = device.sections['miner_info']
+    if params.get('param') == 'dhcp':
+        info['proto'] = 'dhcp'
+    else:
+        info.update(proto='static', ip=params['ip'], netmask=params['mask'], gateway=params['gate'], dns=params['dns'].split(),
+                    hostname=params.get('host') or info['hostname'])
+
+
 # What each write does to the fake miner (writes not listed change nothing it reports).
 EFFECTS = dict(
     update_pools=lambda device, params: device.sections.update(pools=_pools_from(params)),
@@ -83,6 +92,7 @@ EFFECTS = dict(
     disable_btminer_fast_boot=_set('summary', 'btminer_fast_boot', False),
     set_led=_set('miner_info', 'led_state', lambda p: 'auto' if p.get('param') == 'auto' else 'manual'),
     set_hostname=_set('miner_info', 'hostname', lambda p: p['hostname']),
+    net_config=_net_config,
     set_customer_msg=lambda device, params: device.sections['customer_msg'].update({params['key']: params['val']}),
     update_pwd=lambda device, params: setattr(device, 'password', params['new']),
 )

@@ -397,3 +397,19 @@ def test_a_plain_write_whose_reply_is_lost_is_changed_and_unknown():
     result = run_task(whatsminer_customer_msg, device, customer_sn='RACK-7')
     assert result['failed'] is True and result['changed'] is True and result['outcome_unknown'] is True
     assert result['commands'] == ['set_customer_msg']
+
+
+def test_a_hostname_applied_at_the_next_network_restart_is_pending_not_failed():
+    device = FakeDevice()
+    device.ignore.add('set_hostname')
+    result = run_task(whatsminer_network, device, hostname='m50-02')
+    assert not result.get('failed') and result['changed'] is True and result['pending_restart'] is True, result
+    assert 'next network restart' in ' '.join(result['warnings'])
+
+
+def test_static_to_dhcp_with_a_new_hostname_sets_the_hostname_first():
+    info = dict(FakeDevice().sections['miner_info'], proto='static')
+    device = FakeDevice(miner_info=info)
+    result = run_task(whatsminer_network, device, proto='dhcp', hostname='m50-02', dhcp_address=HOST)
+    assert not result.get('failed') and result['changed'] is True, result
+    assert device.writes == ['set_hostname', 'net_config']
