@@ -34,10 +34,14 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.transport impo
     DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_PORT,
     DEFAULT_TIMEOUT,
+    FW_HEADER_SIZE,
     ClientBase,
     LogsResult,
     announced_length,
+    choose_package,
+    parse_firmware_header,
     payload_seconds,
+    read_head,
     stream_to_file,
 )
 
@@ -347,6 +351,7 @@ class WhatsMinerClient(ClientBase):
             source = os.fspath(path_or_bytes)
             size = os.path.getsize(source)
             data = None
+        start, size, package = self._firmware_package(data, source, size)
         if size <= 0 or size >= 2 ** 32:
             raise ValueError('firmware size must be between 1 byte and 4 GiB')
         conn, reply = self._stream_command('update_firmware')
@@ -360,6 +365,8 @@ class WhatsMinerClient(ClientBase):
             self._debug('update_firmware: miner ready, sending %d bytes' % size)
             handle = open(source, 'rb') if source is not None else None
             try:
+                if handle is not None:
+                    handle.seek(start)
                 conn.set_deadline(payload_seconds(self.timeout, size))
                 conn.send(struct.pack('<I', size))
                 while sent < size:
@@ -369,7 +376,7 @@ class WhatsMinerClient(ClientBase):
                             raise OutcomeUnknown('update_firmware', self.host, self.port,
                                                  'the file shrank while it was sent (%d of %d bytes)' % (sent, size))
                     else:
-                        chunk = data[sent:sent + _FILE_CHUNK]
+                        chunk = data[start + sent:start + sent + min(_FILE_CHUNK, size - sent)]
                     digest.update(chunk)
                     conn.send(chunk)
                     sent += len(chunk)
@@ -398,7 +405,19 @@ class WhatsMinerClient(ClientBase):
         err = self._error(after, 'update_firmware')
         if err is not None:
             raise err
-        return {'size': size, 'sha256': digest.hexdigest(), 'reply': after}
+        return {'size': size, 'sha256': digest.hexdigest(), 'package': package['chiptype'] if package else None, 'reply': after}
+
+    def _firmware_package(self, data, source, file_size):
+        """``(start, size, package)`` of what to upload: a combined MicroBT image is reduced to the package for the
+        miner's platform (get_version), as MicroBT's own fleet worker does over API V2 too; other files go whole."""
+        header = data[:FW_HEADER_SIZE] if data is not None else read_head(source, FW_HEADER_SIZE)
+        packages = parse_firmware_header(header, file_size)
+        if packages is None:
+            return 0, file_size, None
+        version = _msg_object(self.read('get_version'))
+        platform = version.get('platform') if isinstance(version, dict) else None
+        package = choose_package(packages, platform, self.host, self.port)
+        return package['offset'], package['size'], package
 
     def download_logs(self, dest_path, max_bytes=DEFAULT_MAX_LOG_BYTES):
         """Download the miner's log archive to ``dest_path``; return ``LogsResult(length, sha256_hex)``.

@@ -49,6 +49,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.transport impo
     FW_HEADER_SIZE,
     ClientBase,
     FrameLink,
+    choose_package,
     LogsResult,
     announced_length,
     encode_frame,
@@ -451,12 +452,7 @@ class WhatsMinerV3Client(ClientBase):
             platform = system.get('system', {}).get('platform') if isinstance(system, dict) else None
             if not platform:
                 raise ProtocolError('get.device.info system: no platform to choose the firmware package', self.host, self.port)
-        wanted = str(platform).strip().lower()
-        for entry in packages:
-            if entry['chiptype'].lower() == wanted:
-                return entry
-        raise WhatsMinerError('the firmware image has no package for platform %s (it has: %s); nothing was sent'
-                              % (wanted, ', '.join(e['chiptype'] for e in packages) or 'none'), self.host, self.port)
+        return choose_package(packages, platform, self.host, self.port)
 
     def _send_image(self, link, image, start, size):
         """Send ``size`` bytes of ``image`` (bytes, or an open file) from ``start``; return their SHA-256."""

@@ -33,6 +33,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     NoReply,
     ProtocolError,
+    WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import to_number
 
@@ -745,3 +746,13 @@ def parse_firmware_header(head, file_size):
             return None
         packages.append({'chiptype': chiptype, 'platform': platform, 'offset': offset, 'size': size})
     return packages
+
+
+def choose_package(packages, platform, host=None, port=None):
+    """The package of a combined image whose name is the miner's ``platform``; refused (nothing sent) when there is none."""
+    wanted = str(platform or '').strip().lower()
+    for entry in packages:
+        if entry['chiptype'].lower() == wanted:
+            return entry
+    raise WhatsMinerError('the firmware image has no package for platform %s (it has: %s); nothing was sent'
+                          % (wanted or '(unknown)', ', '.join(e['chiptype'] for e in packages) or 'none'), host, port)

@@ -16,6 +16,9 @@ description:
     and reads the version back. The task fails with the version the miner runs when it does not match.
   - An upload is never resent. When the connection is lost during the upload its outcome is unknown;
     the module waits for the miner and reads the version back before it reports anything.
+  - A combined MicroBT image (packages for several platforms behind a 6812-byte header) is reduced to the
+    package for the miner's platform, over API V2.2 and API V3 alike; an image without it is refused before
+    anything is sent.
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:

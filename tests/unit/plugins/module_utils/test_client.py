@@ -577,3 +577,28 @@ def test_a_reply_decrypted_with_a_wrong_key_never_passes_for_a_reply():
         except ProtocolError:
             pass
     assert accepted == 0
+
+
+@pytest.mark.parametrize('platform, expected', [('h6os', b'H6' * 3000), ('CB1', b'CB' * 2000)])
+def test_upload_firmware_sends_only_the_miners_package_of_a_combined_image(server, h, miner, tmp_path, platform, expected):
+    """Like MicroBT's own worker over API V2: the package named by get_version's platform, not the whole file."""
+    from .test_client_v3 import combined_image
+    image = combined_image([('h6os', 'H6OS', b'H6' * 3000), ('cb1', 'CB1', b'CB' * 2000)])
+    path = tmp_path / 'combined.bin'
+    path.write_bytes(image)
+    version = h.reply(h.envelope(131, {'api_ver': '2.0.5', 'fw_ver': '20250101.22.REL', 'platform': platform}))
+    server.add(version, miner.get_token(), firmware_miner(miner, after=h.envelope(131)))
+    result = make_client(server).upload_firmware(str(path))
+    assert server.requests[-1] == expected
+    assert result['size'] == len(expected) and result['package'] == platform.lower()
+
+
+def test_upload_firmware_refuses_a_combined_image_without_the_miners_package(server, h, miner):
+    from .test_client_v3 import combined_image
+    from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
+    image = combined_image([('h6os', 'H6OS', b'H6' * 3000)])
+    server.add(h.reply(h.envelope(131, {'platform': 'H616'})))
+    client = make_client(server)
+    with pytest.raises(WhatsMinerError, match='no package for platform h616'):
+        client.upload_firmware(image)
+    assert client.requests_sent == ['get_version']
