@@ -83,7 +83,7 @@ SETTINGS = dict((row.name, row) for row in (
     Setting('fast_boot', _switch('enable_btminer_fast_boot', 'disable_btminer_fast_boot'),
             read=lambda s: s['summary'].get('btminer_fast_boot'), sections=_STATUS, order=lambda on: 30 if on else 10),
     Setting('upfreq_speed', lambda v, p: [('adjust_upfreq_speed', dict(upfreq_speed=str(v)))], low=0, high=9,
-            record_key='us', order=20),
+            read=lambda s: s['miner_info'].get('upfreq_speed'), sections=('miner_info',), record_key='us', order=20),
     Setting('power_limit', lambda v, p: [('adjust_power_limit', dict(power_limit=str(v)))], read=_power_limit,
             sections=_STATUS, restarts=True, low=0, high=99999, order=40),
     Setting('mode', lambda v, p: [(MODE_COMMANDS[v], {})], read=_power_mode, sections=_STATUS, restarts=True, order=50),
@@ -92,7 +92,8 @@ SETTINGS = dict((row.name, row) for row in (
             order=60),
     Setting('restore_power_percent', _one('restore_power_pct'), order=70),
     Setting('power_percent', lambda v, p: [('set_power_pct' if p.get('power_percent_method', 'fast') == 'fast'
-                                            else 'set_power_pct_v2', dict(percent=str(v)))], low=0, high=100, order=80),
+                                            else 'set_power_pct_v2', dict(percent=str(v)))], low=0, high=100,
+            read=lambda s: s['status'].get('power_percent'), sections=_STATUS, order=80),
     Setting('power', lambda v, p: [('set_power', dict(power=str(v)))], low=0, high=99999, order=90),
     # ---- cooling (whatsminer_cooling)
     Setting('temp_offset', lambda v, p: [('set_temp_offset', dict(temp_offset=str(v)))], low=-30, high=0, record_key='to'),

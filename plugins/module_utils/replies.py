@@ -758,6 +758,9 @@ def normalize_status(reply):
         'power_mode': _power_mode(_lookup(data, 'power_mode')),
         'power_limit': _num(data, 'power_limit_set', 'power_limit'),
         'target_freq_percent': _num(data, 'hash_percent'),
+        # some firmware reports these although V2.2 calls them write-only
+        'power_percent': _num(data, 'power_pct'),
+        'fast_hash': to_bool(_lookup(data, 'fast_hash')),
     }
 
 
@@ -771,7 +774,7 @@ def dns_servers(dns):
 
 
 def normalize_miner_info(reply):
-    """get_miner_info -> {ip, proto, netmask, gateway, dns (list), hostname, mac, led_state, miner_sn, psu_sn}."""
+    """get_miner_info -> {ip, proto, netmask, gateway, dns (list), hostname, mac, led_state, miner_sn, psu_sn, upfreq_speed}."""
     data = _msg(reply)
     dns_list = dns_servers(_lookup(data, 'dns'))
     return {
@@ -785,6 +788,8 @@ def normalize_miner_info(reply):
         'led_state': _text(_lookup(data, 'ledstat', 'led_state', 'ledstate')),
         'miner_sn': _text(_lookup(data, 'minersn', 'miner_sn')),
         'psu_sn': _text(_lookup(data, 'powersn', 'power_sn', 'psu_sn')),
+        # some firmware reports it although V2.2 calls it write-only (the manual's own sample: ut_speed)
+        'upfreq_speed': _num(data, 'upfreq_speed', 'ut_speed'),
     }
 
 

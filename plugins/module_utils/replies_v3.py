@@ -279,6 +279,8 @@ def v3_status(msg, setting=None):
         # Never configured: the effective limit and target frequency of get.miner.setting (UNCONFIRMED).
         'power_limit': _first(_num(miner, 'power-limit-set'), _num(setting, 'power-limit')),
         'target_freq_percent': _first(_num(miner, 'hash-percent'), _num(setting, 'target-freq')),
+        'power_percent': None,
+        'fast_hash': None,
     }
 
 
@@ -300,6 +302,7 @@ def v3_miner_info(msg):
         'led_state': _blank_none(_lookup(system, 'ledstatus')),
         'miner_sn': _blank_none(_lookup(miner, 'miner-sn')),
         'psu_sn': _blank_none(_lookup(power, 'sn')),
+        'upfreq_speed': None,  # V3 reads it with the settings (get.miner.setting)
     }
 
 

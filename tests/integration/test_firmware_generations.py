@@ -89,3 +89,16 @@ def test_facts_gather_what_each_generation_offers_and_warn_for_the_rest(generati
     new = run.result('task', 'sim-0003')['ansible_facts']['whatsminer']
     assert new['missing_subsets'] == [] and len(new['boards']) == 3 and new['pools'] is not None
     assert run.result('task', 'sim-0002')['ansible_facts']['whatsminer']['missing_subsets'] == ['customer_msg']
+
+
+def test_run_time_settings_are_compared_where_the_firmware_reports_them(generations_fleet, playbook):
+    """2025 firmware reports power_pct (status) and upfreq_speed (get_miner_info): ok on the second run. Where
+    a firmware does not, power_percent is sent on every run and says so (upfreq_speed needs record_slot)."""
+    play = PLAY % ('whatsminer_power', 'power_percent: 80')
+    first, second = playbook(generations_fleet, play), playbook(generations_fleet, play)
+    assert first.result('task', 'sim-0003')['changed'] is True
+    assert second.result('task', 'sim-0003')['changed'] is False and second.result('task', 'sim-0003')['unverified'] == []
+    for miner in ('sim-0002', 'sim-0004'):
+        again = second.result('task', miner)
+        assert again['changed'] is True and again['unverified'] == ['power_percent']
+        assert 'cannot be read back' in ' '.join(again['warnings'])

@@ -371,6 +371,17 @@ def _generation_summary(miner, generation, items):
     return rows
 
 
+def _runtime_fields(miner, cmd):
+    """What firmware that reports its run-time settings adds (MicroBT's worker and Tether's read them)."""
+    s = miner.settings
+    if cmd == 'status':
+        percent = miner.power_pct_temp if miner.power_pct_temp is not None else s.get('power_pct', 100)
+        return {'power_pct': str(percent), 'fast_hash': 'false'}
+    if cmd == 'get_miner_info':
+        return {'upfreq_speed': str(s.get('upfreq_speed', 0))}
+    return {}
+
+
 def known_commands(miner, commands):
     """The commands of ``commands`` this miner's firmware knows."""
     missing = miner.generation.missing
@@ -400,6 +411,8 @@ def do_read(miner, cmd, req):
     try:
         msg = ENVELOPE_READS[cmd](miner, now, req)
         msg.update((field, '') for field in generation.status_blank if cmd == 'status' and field in msg)
+        if generation.reports_runtime:
+            msg.update(_runtime_fields(miner, cmd))
         if miner.api == 'v3' and cmd == 'get_version':
             msg = {k: v for k, v in msg.items() if k != 'api_ver'}  # V3 firmware leaves api_ver out
         return P.ok(msg, when, _desc(miner))

@@ -37,6 +37,8 @@ class Generation:
     errors_in_summary: bool = False
     msg_envelope: bool = False
     pools_after_restart: bool = False
+    # reports settings V2.2 calls write-only: upfreq_speed in get_miner_info, power_pct and fast_hash in status
+    reports_runtime: bool = False
 
 
 GENERATIONS = {
@@ -48,7 +50,8 @@ GENERATIONS = {
                        errors_in_summary=True),
     '2023': Generation('2023', firmware_version='20230619.22.REL', missing=('get_customer_msg',), summary_dropped=('Btminer Fast Boot',),
                        status_blank=('hash_percent',)),
-    '2025': Generation('2025', firmware_version='20250214.22.REL', msg_envelope=True, pools_after_restart=True),
+    '2025': Generation('2025', firmware_version='20250214.22.REL', msg_envelope=True, pools_after_restart=True,
+                       reports_runtime=True),
 }
 
 

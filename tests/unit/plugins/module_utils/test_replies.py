@@ -377,7 +377,7 @@ def test_normalize_status_v1():
                         b'"Firmware Version":"\'20210322.22.REL\'"},"Description":"whatsminer v1.4.0"}')
     assert normalize_status(reply) == {
         'mining': True, 'mineroff_reason': None, 'mineroff_time': None, 'firmware_version': '20210322.22.REL',
-        'power_mode': None, 'power_limit': None, 'target_freq_percent': None}
+        'power_mode': None, 'power_limit': None, 'target_freq_percent': None, 'power_percent': None, 'fast_hash': None}
 
 
 def test_normalize_status_v2():
@@ -386,7 +386,8 @@ def test_normalize_status_v2():
         'FirmwareVersion': "'20230911.12.Rel'", 'power_mode': 'High', 'power_limit_set': '3600', 'hash_percent': '-10'}}
     assert normalize_status(reply) == {
         'mining': False, 'mineroff_reason': 'power_off cmd', 'mineroff_time': '2024-01-01 00:00:00',
-        'firmware_version': '20230911.12.Rel', 'power_mode': 'high', 'power_limit': 3600, 'target_freq_percent': -10}
+        'firmware_version': '20230911.12.Rel', 'power_mode': 'high', 'power_limit': 3600, 'target_freq_percent': -10,
+        'power_percent': None, 'fast_hash': None}
 
 
 def test_normalize_status_unknown_mining():
@@ -400,7 +401,7 @@ def test_normalize_miner_info():
     assert normalize_miner_info(reply) == {
         'ip': '192.168.1.10', 'proto': 'static', 'netmask': '255.255.255.0', 'gateway': '192.168.1.1',
         'dns': ['1.1.1.1', '8.8.8.8'], 'hostname': 'WhatsMiner', 'mac': 'C4:11:04:01:02:03', 'led_state': 'auto',
-        'miner_sn': 'MSN1', 'psu_sn': 'PSN1'}
+        'miner_sn': 'MSN1', 'psu_sn': 'PSN1', 'upfreq_speed': None}
 
 
 def test_normalize_miner_info_dns_forms():
@@ -530,3 +531,11 @@ def test_the_2025_envelope_around_cgminer_reads():
     assert normalize_pools(dict(ok, Msg=[])) == []
     joined = {'summary': [dict(ok, Msg={'MHS av': 100e6})], 'pools': [dict(ok, Msg=[{'URL': 'stratum+tcp://b:2', 'User': 'u'}])], 'id': 1}
     assert normalize_summary(joined)['hashrate_ths'] == 100.0 and normalize_pools(joined)[0]['url'] == 'stratum+tcp://b:2'
+
+
+def test_settings_some_firmware_reports_although_v22_calls_them_write_only():
+    """MicroBT's worker and Tether's read upfreq speed (get_miner_info, "ut_speed" in the manual's sample) and
+    the power percent and fast hash (status) on the firmware that reports them."""
+    assert normalize_miner_info({'Msg': {'ut_speed': '3'}})['upfreq_speed'] == 3
+    status = normalize_status({'Msg': {'mineroff': 'false', 'power_pct': '80', 'fast_hash': 'true'}})
+    assert status['power_percent'] == 80 and status['fast_hash'] is True

@@ -168,7 +168,7 @@ def test_status():
     status = v3_status(DEVICE_INFO)
     assert status == {
         'mining': True, 'mineroff_reason': None, 'mineroff_time': None, 'firmware_version': '20250915.16.Rel2',
-        'power_mode': None, 'power_limit': None, 'target_freq_percent': None,
+        'power_mode': None, 'power_limit': None, 'target_freq_percent': None, 'power_percent': None, 'fast_hash': None,
     }
     info = json.loads(json.dumps(DEVICE_INFO['msg']))
     info['miner'].update({'working': 'false', 'power-limit-set': '3000', 'hash-percent': '-10'})
@@ -181,7 +181,7 @@ def test_miner_info():
     assert v3_miner_info(DEVICE_INFO) == {
         'ip': '10.10.10.**', 'proto': 'dhcp', 'netmask': '255.255.255.0', 'gateway': '10.10.10.*',
         'dns': ['10.10.10.**'], 'hostname': 'WhatsMiner', 'mac': '**:**:**:**:**:**', 'led_state': 'auto',
-        'miner_sn': 'HTM**X**KU*****************A*****', 'psu_sn': 'A****G**********',
+        'miner_sn': 'HTM**X**KU*****************A*****', 'psu_sn': 'A****G**********', 'upfreq_speed': None,
     }
     assert v3_miner_info({'network': {'dns': '1.1.1.1 8.8.8.8'}})['dns'] == ['1.1.1.1', '8.8.8.8']
 
