@@ -85,8 +85,11 @@ def _refuse_blind_restarts(ctx, managed, before):
     """A setting that restarts btminer but that this firmware does not report would restart it on every run,
     never verified: refuse it before anything is sent, naming the firmware."""
     blind = sorted(name for name in managed if SETTINGS[name].read is not None and name not in before and SETTINGS[name].restarts)
-    if blind:
-        version = ctx.miner.read('version')
+    if not blind:
+        return
+    version = ctx.miner.read('version')
+    # Only a miner that says which firmware it runs is taken at its word; an unreadable reply is not a firmware trait.
+    if version.get('fw_ver') and version.get('api_version'):
         raise ModuleFailure('%s cannot be read back from this miner (firmware %s, API %s): each change restarts btminer, so it '
                             'would be sent and restart the miner on every run without ever being verified; nothing was sent'
                             % (', '.join(blind), version.get('fw_ver'), version.get('api_version')))

@@ -199,6 +199,9 @@ class V2Miner(Miner):
         except InvalidCommand as exc:
             if section == 'version' or getattr(exc, 'code', None) != 14:
                 raise
+            version = self.latest.get('version') or self.read('version')
+            if not version.get('api_version'):
+                raise  # no V2.2 API version: maybe V3 firmware's reduced V2 port (the task says what to set)
             raise Unsupported(14, exc.api_msg, command=command, host=self.host, port=self.port,
                               hint='this miner (%s) does not know %s' % (self.firmware_label(), command))
         self.raw[section] = reply
