@@ -248,8 +248,18 @@ ansible_facts:
           description: The subsets that were read.
           type: list
           elements: str
+        missing_subsets:
+          description:
+            - The subsets asked for that this miner's firmware does not answer (older firmware answers C(invalid cmd)
+              to C(get_error_code), C(get_miner_info), C(devdetails) or C(get_customer_msg)); each is named in a warning.
+            - On API 1.x firmware the error codes then come from the summary.
+          type: list
+          elements: str
+          sample: [devdetails, miner_info]
         raw:
-          description: The replies per subset, as the miner sent them after repair of known malformations.
+          description:
+            - The replies per subset, as the miner sent them after repair of known malformations (API V3 - the V3
+              replies each section was read from).
           type: dict
 commands:
   description: Names of the API write commands sent (always empty; C(get_customer_msg) is an encrypted read).

@@ -152,3 +152,20 @@ def test_fleet_power_off_then_restored_on_every_generation(generations_fleet, pl
     assert [m['changed'] for m in again.result('task')['miners']] == [False] * len(GENERATIONS), again.result('task')
     back = playbook(generations_fleet, play % ('restored', miners))
     assert back.returncode == 0 and all(m['mining'] for m in back.result('task')['miners']), back.result('task')
+
+
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+@pytest.mark.parametrize('module, options, words', [
+    ('pools', 'pools:\n          - url: stratum+tcp://ignored.example:3333\n            user: acct.x', 'still reports other pools'),
+    ('power', 'mode: high', "after the change; wanted mode='high'"),
+])
+def test_a_miner_that_acknowledges_a_write_and_ignores_it_fails_the_task(make_fleet, playbook, api, module, options, words):
+    """The simulator's ignore_write fault: OK, and nothing changes. The read-back catches it: failed and changed."""
+    extra = ['--api', 'v3', '--v3-password', V3_PASSWORD] if api == 'v3' else []
+    fleet = make_fleet(miners=1, models=['M50'], extra_args=extra)
+    miner = fleet.ids[0]
+    fleet.fault(miner, 'ignore_write', count=1)
+    run = playbook(fleet, PLAY % ('whatsminer_' + module, options))
+    result = run.result('task', miner)
+    assert run.failed('task')[miner] and result['changed'] is True, result
+    assert words in result['msg'], result['msg']

@@ -811,6 +811,8 @@ def _encrypted_command(miner, inner):
         return error_reply(miner, cmd, P.CODE_NO_WRITE, P.MSG_NO_WRITE)
     if miner.take_fault('stale_token') or not miner.check_token(inner.get('token')):
         return error_reply(miner, cmd, P.CODE_TOKEN_BAD, P.MSG_TOKEN_BAD)
+    if is_write and cmd != 'set_customer_msg' and miner.take_fault('ignore_write'):
+        return ok_reply(miner, cmd)  # acknowledged, and nothing changes
     try:
         reply = WRITE_COMMANDS[cmd](miner, cmd, inner)
     except CmdError as exc:

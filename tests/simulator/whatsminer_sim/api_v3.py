@@ -860,6 +860,8 @@ def handle(miner, data):
     miner.count('writes')
     try:
         ctx = check_write(miner, cmd, req)
+        if cmd != 'set.device.custom_data' and miner.take_fault('ignore_write'):
+            return ok(cmd)  # acknowledged, and nothing changes
         reply = WRITE_COMMANDS[cmd](miner, cmd, param, ctx)
     except V3Error as exc:
         return error(miner, cmd, exc.code, exc.msg)

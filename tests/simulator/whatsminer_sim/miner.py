@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 FAULT_KINDS = (
     'latency', 'refuse', 'reset', 'garbage', 'truncated', 'stall', 'token_exhaustion', 'stale_token',
-    'reboot', 'no_reply', 'write_api_off', 'wrong_password',
+    'reboot', 'no_reply', 'write_api_off', 'wrong_password', 'ignore_write',
     'fan_failure', 'overheat', 'hashboard_failure', 'pool_down', 'error_code',
 )
 
