@@ -50,10 +50,6 @@ class Plan:
         self.unverified = unverified
         self.record = record
 
-    @property
-    def readable(self):
-        return sorted(self.before)
-
     def restarting(self):
         return [name for name in self.send if SETTINGS[name].restarts]
 

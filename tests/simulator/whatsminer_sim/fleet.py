@@ -116,32 +116,35 @@ def parse_api_versions(spec):
 API_NAMES = ('v2', 'v3')
 
 
-def parse_api(spec):
-    """'' -> {}; 'v3' -> {'*': 'v3'}; 'mixed' -> {'mixed': 'v3'}; 'M60=v3,1=v3,sim-0004=v3' -> per model/index/id.
-
-    Keys are a model name, a 0-based miner index or a miner id.
-    """
+def _per_miner(spec, mixed, value_of):
+    """Parse a per-miner spec: '' -> {}; 'X' -> {'*': X}; 'mixed' -> {'mixed': ``mixed``}; 'M60=X,1=X,sim-0004=X'
+    -> keyed by model name, 0-based miner index or miner id. ``value_of`` checks and normalises each value."""
     out = {}
     for part in (spec or '').split(','):
         part = part.strip()
         if not part:
             continue
         if part.lower() == 'mixed':
-            out['mixed'] = 'v3'
+            out['mixed'] = mixed
             continue
+        key, value = '*', part
         if '=' in part:
             name, value = (p.strip() for p in part.split('=', 1))
-            if name.isdigit() or name.startswith('sim-'):
-                key = name
-            else:
-                key = models.get_model(name).name
-        else:
-            key, value = '*', part
-        value = value.lower()
-        if value not in API_NAMES:
-            raise ValueError('api must be v2 or v3, got %r' % value)
-        out[key] = value
+            key = name if name.isdigit() or name.startswith('sim-') else models.get_model(name).name
+        out[key] = value_of(value)
     return out
+
+
+def _api_name(value):
+    value = value.lower()
+    if value not in API_NAMES:
+        raise ValueError('api must be v2 or v3, got %r' % value)
+    return value
+
+
+def parse_api(spec):
+    """'' -> {}; 'v3' -> {'*': 'v3'}; 'mixed' -> {'mixed': 'v3'}; 'M60=v3,1=v3,sim-0004=v3' -> per model/index/id."""
+    return _per_miner(spec, 'v3', _api_name)
 
 
 def api_for(apis, index, mid, model):
@@ -156,20 +159,7 @@ def api_for(apis, index, mid, model):
 
 def parse_firmware(spec):
     """'' -> {}; '2021' -> {'*': '2021'}; 'mixed' -> cycle the generations; 'M30S+=2021,1=2025' -> per model/index/id."""
-    out = {}
-    for part in (spec or '').split(','):
-        part = part.strip()
-        if not part:
-            continue
-        if part.lower() == 'mixed':
-            out['mixed'] = True
-            continue
-        key, value = '*', part
-        if '=' in part:
-            name, value = (p.strip() for p in part.split('=', 1))
-            key = name if name.isdigit() or name.startswith('sim-') else models.get_model(name).name
-        out[key] = generations.get(value).name
-    return out
+    return _per_miner(spec, True, lambda value: generations.get(value).name)
 
 
 def firmware_for(firmwares, index, mid, model):
