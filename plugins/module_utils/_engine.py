@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._table import SETTINGS
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, Unsupported
 from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting
 
 
@@ -36,22 +36,20 @@ def _managed(row, value):
     """None leaves a setting alone; False too for an action (restore_power_percent), not for a switch."""
     if value is None:
         return False
-    return value is not False or row.read is not None or row.record_key is not None
+    return value is not False or not row.action
 
 
 class Plan:
     """What :func:`plan` found: the values read, the values wanted, and what to send in which order."""
 
-    def __init__(self, wanted, before, send, unverified, record, current):
+    def __init__(self, wanted, before, send, unverified, record, current, restarting):
         self.wanted = wanted
+        self.restarting = restarting  # the names in ``send`` that restart btminer on this miner
         self.before = before
         self.current = current
         self.send = send
         self.unverified = unverified
         self.record = record
-
-    def restarting(self):
-        return [name for name in self.send if SETTINGS[name].restarts]
 
 
 def read_values(miner, names):
@@ -60,8 +58,17 @@ def read_values(miner, names):
     needed = []
     for row in rows:
         needed.extend(section for section in row.sections if section not in needed)
-    sections = miner.read_sections(needed) if needed else {}
-    return dict((row.name, row.read(sections)) for row in rows)
+    try:
+        sections = miner.read_sections(needed) if needed else {}
+    except Unsupported:
+        # A section this firmware lacks (get_miner_info before API 2.0): its settings are not reported.
+        sections = {}
+        for section in needed:
+            try:
+                sections[section] = miner.read(section)
+            except Unsupported:
+                pass
+    return dict((row.name, row.read(sections) if all(section in sections for section in row.sections) else None) for row in rows)
 
 
 def _compare_with_record(ctx, managed, before, send, secret):
@@ -77,10 +84,19 @@ def _compare_with_record(ctx, managed, before, send, secret):
     return record, set(name for name in recorded if record.slot or record.read_back.get(name) is not None)
 
 
-def _refuse_blind_restarts(ctx, managed, before):
+def _check_limits(ctx, managed):
+    """What this miner's model or API refuses within the table's ranges, refused before anything is sent."""
+    refused = [SETTINGS[name].limit(ctx.miner, value) for name, value in sorted(managed.items())
+               if SETTINGS[name].limit is not None and not isinstance(value, bool)]
+    refused = [message for message in refused if message]
+    if refused:
+        raise ModuleFailure('; '.join(refused) + '; nothing was sent')
+
+
+def _refuse_blind_restarts(ctx, managed, before, restarting):
     """A setting that restarts btminer but that this firmware does not report would restart it on every run,
     never verified: refuse it before anything is sent, naming the firmware."""
-    blind = sorted(name for name in managed if SETTINGS[name].read is not None and name not in before and SETTINGS[name].restarts)
+    blind = sorted(name for name in restarting if SETTINGS[name].read is not None and name not in before)
     if not blind:
         return
     version = ctx.miner.read('version')
@@ -111,17 +127,19 @@ def plan(ctx, wanted, secret=(), report=()):
     managed = dict((name, value) for name, value in wanted.items() if _managed(SETTINGS[name], value))
     for name, value in managed.items():
         SETTINGS[name].check(value)
+    _check_limits(ctx, managed)
     current = read_values(ctx.miner, list(managed) + [name for name in report if name not in managed])
     # A readable setting the firmware leaves out (older firmware) is compared like a write-only one.
     before = dict((name, value) for name, value in current.items() if name in managed and value is not None)
-    _refuse_blind_restarts(ctx, managed, before)
+    restarting = [name for name, value in managed.items() if SETTINGS[name].restarts_on(ctx.miner, value, ctx.params)]
+    _refuse_blind_restarts(ctx, managed, before, restarting)
     send = [name for name, value in managed.items() if name in before and before[name] != value]
     record, compared = _compare_with_record(ctx, managed, before, send, secret)
     unverified = [name for name in managed if name not in before and name not in compared]
     send += [name for name in unverified if name not in send]
     send.sort(key=lambda name: (SETTINGS[name].order(managed[name]), name))
     _warn_unverified(ctx, unverified)
-    return Plan(managed, before, send, unverified, record, current)
+    return Plan(managed, before, send, unverified, record, current, [name for name in send if name in restarting])
 
 
 def apply(ctx, plan_, wait=True, wait_timeout=300, result=None, secret=()):
@@ -133,7 +151,7 @@ def apply(ctx, plan_, wait=True, wait_timeout=300, result=None, secret=()):
     recorded = {}
     try:
         for name in plan_.send:
-            _send_setting(ctx, SETTINGS[name], plan_.wanted[name], wait, wait_timeout, result)
+            _send_setting(ctx, SETTINGS[name], plan_.wanted[name], name in plan_.restarting, wait, wait_timeout, result)
             if plan_.record is not None and SETTINGS[name].record_key and name not in plan_.before:
                 recorded[name] = plan_.wanted[name]
     finally:
@@ -143,9 +161,9 @@ def apply(ctx, plan_, wait=True, wait_timeout=300, result=None, secret=()):
     return result
 
 
-def _send_setting(ctx, row, value, wait, wait_timeout, result):
+def _send_setting(ctx, row, value, restarts, wait, wait_timeout, result):
     for command, params in row.writes(value, ctx.params):
-        if not row.restarts:
+        if not restarts:
             ctx.write(command, **params)
             continue
         settled = _shows(ctx.miner, row.name, value) if row.settled else None

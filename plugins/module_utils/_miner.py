@@ -65,6 +65,10 @@ class Miner:
     password_pattern = None
     password_rule = ''
     password_options = ('password',)
+    api_label = None
+    # Writes (in the collection's vocabulary) that restart btminer on this API though not on every API.
+    restarting_writes = frozenset()
+    upfreq_speed_max = 9
 
     def __init__(self, client):
         self.client = client
@@ -188,6 +192,7 @@ class V2Miner(Miner):
     """A miner spoken to over API V2.2 (TCP 4028)."""
 
     api = 'v2'
+    api_label = 'V2.2'
     capabilities = frozenset([CHECK_WITHOUT_WRITE])
     password_pattern = re.compile(r'^[A-Za-z0-9_]{1,8}\Z')
     password_rule = '1 to 8 letters, digits or underscores (the miner accepts nothing else)'
@@ -302,8 +307,8 @@ V3_WRITES = dict(
     disable_web_pools=('set.system.webpools', lambda p: 'disable'),
     reboot=('set.system.reboot', lambda p: None),
     factory_reset=('set.system.factory_reset', lambda p: None),
-    # V3 has no "restore": an override of 100 percent (UNCONFIRMED) ends the curtailment.
-    restore_power_pct=('set.miner.power_percent', lambda p: {'percent': '100', 'mode': 'fast'}),
+    # V3 has no "restore": the override is not saved, so restarting btminer ends it (power-percent reads 0 again).
+    restore_power_pct=('set.miner.service', lambda p: 'restart'),
     set_power_pct=('set.miner.power_percent', lambda p: {'percent': str(p['percent']), 'mode': 'fast'}),
     set_power_pct_v2=('set.miner.power_percent', lambda p: {'percent': str(p['percent']), 'mode': 'normal'}),
     update_pools=('set.miner.pools', _pools_param),
@@ -330,7 +335,10 @@ class V3Miner(Miner):
     """A miner spoken to over API V3 (TCP 4433): reads with ``get.*``, writes with ``set.*``."""
 
     api = 'v3'
+    api_label = 'V3'
     capabilities = frozenset([READ_SETTINGS, FREE_CUSTOMER_MSG, NATIVE_COMMANDS])
+    restarting_writes = frozenset(['restore_power_pct'])
+    upfreq_speed_max = 10  # V3 section 19; V2.2 takes 0 to 9
     # API V3 documents no rule; printable ASCII without spaces, at most 32, is what every known client sends.
     password_pattern = re.compile(r'^[\x21-\x7e]{1,32}\Z')
     password_rule = '1 to 32 printable ASCII characters without spaces (API V3 account password)'

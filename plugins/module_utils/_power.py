@@ -31,7 +31,7 @@ def read_power_state(miner):
 
 
 def _refuse_restarts_without_wait(plan_):
-    restarting = plan_.restarting()
+    restarting = plan_.restarting
     if len(restarting) > 1:
         raise ModuleFailure('%s each restart the miner; with wait=false only one restarting change can be made per task '
                             '(use wait=true or separate tasks)' % ', '.join(restarting))

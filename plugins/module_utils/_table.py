@@ -12,6 +12,8 @@ The convergence engine (``_engine.py``) and the applied-settings record (``_appl
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import check_range
 
 
@@ -23,10 +25,12 @@ class Setting:
     reads back where the miner can (``record_key`` rows go through the applied-settings record).
     ``writes(value, params)`` gives the ``(command, params)`` pairs that set ``value``.
     ``order`` (a number, or a function of the value) places it in the safe order of :func:`apply`.
+    ``low``/``high`` bound what any miner takes; ``limit(miner, value)`` names what this miner's model or
+    API refuses within them (a message, or None). An ``action`` (true: do it) is not managed when false.
     """
 
     def __init__(self, name, writes, read=None, sections=(), restarts=False, low=None, high=None, record_key=None,
-                 order=50, settled=False):
+                 order=50, settled=False, limit=None, action=False):
         self.name = name
         self.writes = writes
         self.read = read
@@ -37,6 +41,12 @@ class Setting:
         self.record_key = record_key
         self._order = order
         self.settled = settled  # read back until it shows (power on/off), instead of waiting for a restart
+        self.limit = limit
+        self.action = action
+
+    def restarts_on(self, miner, value, params):
+        """Whether setting ``value`` restarts btminer on ``miner`` (some writes restart it on one API only)."""
+        return self.restarts or any(command in miner.restarting_writes for command, _sent in self.writes(value, params))
 
     def order(self, value):
         return self._order(value) if callable(self._order) else self._order
@@ -71,6 +81,38 @@ def _power_mode(sections):
     return _lower(sections['status'].get('power_mode') or sections['summary'].get('power_mode'))
 
 
+def _restored(sections):
+    """Whether no power-percent override is active: V3 reports the override (0 = none); some V2 firmware
+    reports the percent it runs at (100 = none); older firmware reports neither (None)."""
+    override = sections['status'].get('power_override')
+    if override is not None:
+        return override == 0
+    percent = sections['status'].get('power_percent')
+    return None if percent is None else percent == 100
+
+
+def _upfreq_limit(miner, value):
+    if value > miner.upfreq_speed_max:
+        return 'upfreq_speed must be between 0 and %d on API %s, got %d' % (miner.upfreq_speed_max, miner.api_label, value)
+    return None
+
+
+def _power_percent_limit(miner, value):
+    """Above 100 percent only on liquid-cooled models (hydro: M33/M53/M63..., immersion: M36/M56/M66...)."""
+    if value <= 100:
+        return None
+    model = miner.read('version').get('model')
+    if not liquid_cooled(model):
+        return ('power_percent must be between 0 and 100 on this miner (model %s); up to 200 only on hydro and immersion '
+                'models (M33, M36, M53, M56, M63, M66 and their variants), got %d' % (model or 'not reported', value))
+    return None
+
+
+def liquid_cooled(model):
+    """WhatsMiner model numbers ending in 3 are hydro-cooled, in 6 immersion-cooled (M53S, M66S+...)."""
+    return bool(model and re.match(r'^M[0-9][36](?![0-9])', model.upper()))
+
+
 MODE_COMMANDS = dict(low='set_low_power', normal='set_normal_power', high='set_high_power')
 _STATUS = ('status', 'summary')
 
@@ -82,7 +124,7 @@ SETTINGS = dict((row.name, row) for row in (
             restarts=True, settled=True, order=lambda on: 0 if on else 99),
     Setting('fast_boot', _switch('enable_btminer_fast_boot', 'disable_btminer_fast_boot'),
             read=lambda s: s['summary'].get('btminer_fast_boot'), sections=_STATUS, order=lambda on: 30 if on else 10),
-    Setting('upfreq_speed', lambda v, p: [('adjust_upfreq_speed', dict(upfreq_speed=str(v)))], low=0, high=9,
+    Setting('upfreq_speed', lambda v, p: [('adjust_upfreq_speed', dict(upfreq_speed=str(v)))], low=0, high=10, limit=_upfreq_limit,
             read=lambda s: s['miner_info'].get('upfreq_speed'), sections=('miner_info',), record_key='us', order=20),
     Setting('power_limit', lambda v, p: [('adjust_power_limit', dict(power_limit=str(v)))], read=_power_limit,
             sections=_STATUS, restarts=True, low=0, high=99999, order=40),
@@ -90,10 +132,10 @@ SETTINGS = dict((row.name, row) for row in (
     Setting('target_freq_percent', lambda v, p: [('set_target_freq', dict(percent=str(v)))],
             read=lambda s: s['status'].get('target_freq_percent'), sections=_STATUS, restarts=True, low=-100, high=100,
             order=60),
-    Setting('restore_power_percent', _one('restore_power_pct'), order=70),
+    Setting('restore_power_percent', _one('restore_power_pct'), read=_restored, sections=_STATUS, action=True, order=70),
     Setting('power_percent', lambda v, p: [('set_power_pct' if p.get('power_percent_method', 'fast') == 'fast'
-                                            else 'set_power_pct_v2', dict(percent=str(v)))], low=0, high=100,
-            read=lambda s: s['status'].get('power_percent'), sections=_STATUS, order=80),
+                                            else 'set_power_pct_v2', dict(percent=str(v)))], low=0, high=200,
+            limit=_power_percent_limit, read=lambda s: s['status'].get('power_percent'), sections=_STATUS, order=80),
     Setting('power', lambda v, p: [('set_power', dict(power=str(v)))], low=0, high=99999, order=90),
     # ---- cooling (whatsminer_cooling)
     Setting('temp_offset', lambda v, p: [('set_temp_offset', dict(temp_offset=str(v)))], low=-30, high=0, record_key='to'),

@@ -264,7 +264,8 @@ def v3_status(msg, setting=None):
 
     ``mining`` is ``miner.working``; ``power_limit`` the configured ``miner.power-limit-set``
     (None when never set); ``target_freq_percent`` is ``miner.hash-percent``; ``power_mode``
-    comes from ``get.miner.setting`` ``power-mode`` when given (V3 has no other source).
+    comes from ``get.miner.setting`` ``power-mode`` when given (V3 has no other source), and so does
+    the extra key ``power_override``: the active power-percent override, 0 when none.
     """
     miner = _part(msg, 'miner')
     system = _part(msg, 'system')
@@ -280,6 +281,7 @@ def v3_status(msg, setting=None):
         'power_limit': _first(_num(miner, 'power-limit-set'), _num(setting, 'power-limit')),
         'target_freq_percent': _first(_num(miner, 'hash-percent'), _num(setting, 'target-freq')),
         'power_percent': None,
+        'power_override': _num(setting, 'power-percent'),
         'fast_hash': None,
     }
 

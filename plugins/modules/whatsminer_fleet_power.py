@@ -84,7 +84,7 @@ options:
     required: true
     choices: [curtailed, 'off', restored]
   power_percent:
-    description: With O(state=curtailed), the percent (0 to 100) of the normal power to run at.
+    description: With O(state=curtailed), the percent of the normal power to run at (0 to 100; up to 200 on hydro and immersion models).
     type: int
   power_percent_method:
     description:

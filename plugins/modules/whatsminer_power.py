@@ -14,9 +14,12 @@ description:
   - O(mining), O(mode), O(power_limit), O(target_freq_percent) and O(fast_boot) are read back from the
     miner (C(status) and C(summary)) and only sent when they differ.
   - O(power_percent), O(power), O(upfreq_speed) and O(restore_power_percent) cannot be read back from the
-    WhatsMiner API V2.2. When set they are sent on every run, the task reports C(changed), lists them
-    under RV(unverified) and warns - except O(upfreq_speed) with O(record_slot) set, which is compared with
-    the applied-settings record kept on the miner.
+    WhatsMiner API V2.2 as the manual describes it. When set they are sent on every run, the task reports
+    C(changed), lists them under RV(unverified) and warns - except O(upfreq_speed) with O(record_slot) set,
+    which is compared with the applied-settings record kept on the miner. Where the firmware does report
+    them (API V3; 2025 V2.2 firmware reports C(power_pct) and C(upfreq_speed)) they are compared like the others.
+  - Ranges that depend on the miner are checked after reading it and before anything is sent - O(power_percent)
+    above 100 only on hydro and immersion models, O(upfreq_speed) 10 only on API V3.
   - Changing O(mode), O(power_limit) or O(target_freq_percent) restarts the mining process, and the miner
     often closes the connection without a reply. The module then never resends. With O(wait=true) it
     waits until the miner answers again and reads the setting back, failing clearly when it does not match
@@ -58,7 +61,9 @@ options:
     type: int
   power_percent:
     description:
-      - Run at this percent (0 to 100) of the normal power. Cannot be read back (sent every run).
+      - Run at this percent of the normal power - 0 to 100, up to 200 on hydro and immersion models
+        (model numbers ending in 3 or 6 - M53, M56, M63, M66 and their S/S+/S++ variants). Not saved by the
+        miner - a reboot ends it.
     type: int
   power_percent_method:
     description:
@@ -68,7 +73,12 @@ options:
     choices: [fast, normal]
     default: fast
   restore_power_percent:
-    description: Undo O(power_percent) and O(power) (C(restore_power_pct)). Cannot be read back (sent every run when true).
+    description:
+      - Undo O(power_percent) and O(power) (C(restore_power_pct) on API V2.2; sent every run when true unless the
+        firmware reports its power percent).
+      - API V3 has no such command - the module reads C(power-percent) and, when an override is active, restarts
+        btminer (C(set.miner.service restart)), which ends it because the override is not saved; mining resumes
+        once btminer has started. With no override active nothing is sent.
     type: bool
     default: false
   power:
@@ -78,7 +88,9 @@ options:
     description: Enable or disable btminer fast boot (effective at the next start). Cannot be combined with O(upfreq_speed) above 0.
     type: bool
   upfreq_speed:
-    description: Up-frequency speed, 0 (normal) to 9 (fastest) (C(adjust_upfreq_speed)). Cannot be read back (sent every run).
+    description:
+      - Up-frequency speed, 0 (normal) to 9 (fastest) on API V2.2, 0 to 10 on API V3 (C(adjust_upfreq_speed)).
+      - Cannot be read back over API V2.2 except on 2025 firmware (sent every run otherwise).
     type: int
   wait:
     description:

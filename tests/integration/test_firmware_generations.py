@@ -104,6 +104,54 @@ def test_run_time_settings_are_compared_where_the_firmware_reports_them(generati
         assert 'cannot be read back' in ' '.join(again['warnings'])
 
 
+
+def test_restore_power_percent_ends_the_override_on_every_generation(generations_fleet, playbook):
+    """After power_percent: V2.2 sends restore_power_pct (compared where 2025 firmware reports power_pct, sent every
+    run elsewhere); V3 has no such command and restarts btminer (the override is not saved), then reads 0: ok."""
+    fleet = generations_fleet
+    assert playbook(fleet, PLAY % ('whatsminer_power', 'power_percent: 70')).returncode == 0
+    restore = PLAY % ('whatsminer_power', 'restore_power_percent: true')
+    v3_before = fleet.changes_sent('sim-0005')
+    first, second = playbook(fleet, restore), playbook(fleet, restore)
+    assert first.returncode == 0 and second.returncode == 0, first.output[-3000:] + second.output[-3000:]
+    v3_sent = dict((name, count - v3_before.get(name, 0)) for name, count in fleet.changes_sent('sim-0005').items()
+                   if name.startswith('set.') and count > v3_before.get(name, 0))
+    assert v3_sent == {'set.miner.service': 1}, v3_sent
+    assert fleet.state('sim-0005')['power_pct_temp'] is None
+    assert first.result('task', 'sim-0005')['changed'] is True and first.result('task', 'sim-0005')['restart_seconds'] > 0
+    assert first.changed('task')['sim-0003'] is True
+    for miner in ('sim-0003', 'sim-0005'):
+        assert second.result('task', miner)['changed'] is False, second.result('task', miner)
+    for miner in ('sim-0002', 'sim-0004'):
+        assert second.result('task', miner)['changed'] is True and second.result('task', miner)['unverified'] == ['restore_power_percent']
+
+
+def test_ranges_that_depend_on_the_api_and_model_are_refused_before_sending(generations_fleet, playbook):
+    """upfreq_speed 10 exists on API V3 only; power_percent above 100 on hydro and immersion models only (M50: air)."""
+    fleet = generations_fleet
+    sent_before = {miner: fleet.changes_sent(miner) for miner in fleet.ids}
+    upfreq = playbook(fleet, PLAY % ('whatsminer_power', 'upfreq_speed: 10'))
+    for miner, generation in GENERATIONS.items():
+        if generation == 'v3':
+            assert upfreq.changed('task')[miner] is True, upfreq.result('task', miner)
+        else:
+            assert 'upfreq_speed must be between 0 and 9 on API V2.2, got 10' in upfreq.result('task', miner)['msg']
+            assert fleet.changes_sent(miner) == sent_before[miner]
+    percent = playbook(fleet, PLAY % ('whatsminer_power', 'power_percent: 150'))
+    for miner in GENERATIONS:
+        assert 'between 0 and 100 on this miner (model M50)' in percent.result('task', miner)['msg'], percent.result('task', miner)
+    reset = playbook(fleet, PLAY % ('whatsminer_power', 'upfreq_speed: 0'))
+    assert reset.returncode == 0, reset.output[-3000:]
+
+
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+def test_hydro_models_run_above_100_percent(make_fleet, playbook, api):
+    extra = ['--api', 'v3', '--v3-password', V3_PASSWORD] if api == 'v3' else []
+    fleet = make_fleet(miners=1, models=['M63'], extra_args=extra)
+    run = playbook(fleet, PLAY % ('whatsminer_power', 'power_percent: 150'))
+    assert run.returncode == 0 and run.changed('task')[fleet.ids[0]] is True, run.output[-3000:]
+    assert fleet.state(fleet.ids[0])['power_pct_temp'] == 150
+
 IMPERATIVE = {
     # module -> (options, changed on every run)
     'command': ('command: get_version', False),

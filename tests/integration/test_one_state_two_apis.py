@@ -21,7 +21,7 @@ SECTIONS = ('version', 'status', 'summary', 'pools', 'boards', 'devices', 'psu',
 # What only one API carries (None on the other), or what differs by nature (the API version itself).
 ONE_API_ONLY = dict(
     version={'api_version', 'api_major', 'chip'},
-    status={'mineroff_reason', 'mineroff_time'},
+    status={'mineroff_reason', 'mineroff_time', 'power_override'},
     summary={'upfreq_complete', 'target_freq', 'hashrate_5s_ths', 'hashrate_5m_ths', 'pool_rejected_pct', 'pool_stale_pct',
              'accepted', 'rejected', 'hash_stable',
              'hash_stable_cost_seconds', 'hash_percent', 'error_code_count', 'firmware_version', 'mac',

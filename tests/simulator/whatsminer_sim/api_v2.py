@@ -586,13 +586,18 @@ def w_load_log(miner, cmd, req):
     return ok_reply(miner, cmd)
 
 
+def _power_pct_top(miner):
+    # Hydro and immersion models accept up to 200 percent (MDK setPowerPct, Tether; FIELD-EVIDENCE item 9).
+    return 200 if miner.profile.hydro else 100
+
+
 def w_set_power_pct(miner, cmd, req):
-    miner.power_pct_temp = int_param(req, 'percent', 0, 100, single=True)
+    miner.power_pct_temp = int_param(req, 'percent', 0, _power_pct_top(miner), single=True)
     return ok_reply(miner, cmd)
 
 
 def w_set_power_pct_v2(miner, cmd, req):
-    percent = int_param(req, 'percent', 0, 100, single=True)
+    percent = int_param(req, 'percent', 0, _power_pct_top(miner), single=True)
     miner.power_pct_temp = None
     miner.apply_settings({'power_pct': percent})
     return ok_reply(miner, cmd)

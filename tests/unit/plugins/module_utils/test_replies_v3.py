@@ -168,13 +168,13 @@ def test_status():
     status = v3_status(DEVICE_INFO)
     assert status == {
         'mining': True, 'mineroff_reason': None, 'mineroff_time': None, 'firmware_version': '20250915.16.Rel2',
-        'power_mode': None, 'power_limit': None, 'target_freq_percent': None, 'power_percent': None, 'fast_hash': None,
+        'power_mode': None, 'power_limit': None, 'target_freq_percent': None, 'power_percent': None, 'fast_hash': None, 'power_override': None,
     }
     info = json.loads(json.dumps(DEVICE_INFO['msg']))
     info['miner'].update({'working': 'false', 'power-limit-set': '3000', 'hash-percent': '-10'})
-    status = v3_status(info, {'power-mode': 'low'})
+    status = v3_status(info, {'power-mode': 'low', 'power-percent': 60})
     assert status['mining'] is False and status['power_limit'] == 3000 and status['target_freq_percent'] == -10
-    assert status['power_mode'] == 'low'
+    assert status['power_mode'] == 'low' and status['power_override'] == 60
 
 
 def test_miner_info():

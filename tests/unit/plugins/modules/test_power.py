@@ -19,12 +19,12 @@ MODE_NAMES = dict(set_low_power='Low', set_normal_power='Normal', set_high_power
 class Miner:
     """Just enough state for the read-back after each write."""
 
-    def __init__(self, mining=True, mode='Normal', limit=3600, percent=0, fast_boot=False):
+    def __init__(self, mining=True, mode='Normal', limit=3600, percent=0, fast_boot=False, miner_type='M50_VH50'):
         self.state = dict(mining=mining, mode=mode, limit=limit, percent=percent, fast_boot=fast_boot)
         self.client = FakeClient(reads={
             'status': lambda: status_reply(self.state['mining'], self.state['mode'], self.state['limit'], self.state['percent']),
             'summary': lambda: summary_reply(self.state['fast_boot'], self.state['mode'], self.state['limit']),
-            'get_version': {'STATUS': 'S', 'Code': 131, 'Msg': {'fw_ver': 'x'}},
+            'get_version': {'STATUS': 'S', 'Code': 131, 'Msg': {'fw_ver': 'x', 'miner_type': miner_type}},
         }, on_write=self.apply)
 
     def apply(self, client, command, params):
@@ -98,7 +98,7 @@ def test_wait_false_refuses_two_restarts():
 @pytest.mark.parametrize('params, message', [
     (dict(power_limit=100000), 'power_limit must be between 0 and 99999'),
     (dict(target_freq_percent=-101), 'target_freq_percent must be between -100 and 100'),
-    (dict(power_percent=101), 'power_percent must be between 0 and 100'),
+    (dict(power_percent=201), 'power_percent must be between 0 and 200'),
     (dict(upfreq_speed=10), 'upfreq_speed must be between 0 and 9'),
     (dict(fast_boot=True, upfreq_speed=3), 'fast_boot=true cannot be combined'),
     (dict(restore_power_percent=True, power_percent=5), 'restore_power_percent'),
@@ -109,3 +109,25 @@ def test_bad_input_refused_before_any_request(params, message):
     assert result['failed'] is True
     assert message in result['msg']
     assert miner.client.calls == []
+
+
+@pytest.mark.parametrize('miner_type, allowed', [('M50_VH50', False), ('M30S++_VE40', False), ('M60S+_VK30', False),
+                                                 ('M63_VK30', True), ('M53S_VH30', True), ('M66S+_VK30', True),
+                                                 ('M56S++_VH20', True), ('M33S++_VG40', True), ('', False)])
+def test_power_percent_above_100_only_on_liquid_cooled_models(miner_type, allowed):
+    miner = Miner(miner_type=miner_type)
+    result = _run(miner, power_percent=150)
+    if allowed:
+        assert miner.client.writes == ['set_power_pct']
+        return
+    assert result['failed'] is True
+    assert 'power_percent must be between 0 and 100 on this miner (model %s)' % (miner_type.split('_')[0] or 'not reported') in result['msg']
+    assert 'nothing was sent' in result['msg']
+    assert miner.client.writes == []
+
+
+def test_power_percent_up_to_100_needs_no_model():
+    miner = Miner(miner_type='')
+    _run(miner, power_percent=100)
+    assert miner.client.writes == ['set_power_pct']
+    assert ('read', 'get_version') not in miner.client.calls
