@@ -104,7 +104,6 @@ def test_run_time_settings_are_compared_where_the_firmware_reports_them(generati
         assert 'cannot be read back' in ' '.join(again['warnings'])
 
 
-
 def test_restore_power_percent_ends_the_override_on_every_generation(generations_fleet, playbook):
     """After power_percent: V2.2 sends restore_power_pct (compared where 2025 firmware reports power_pct, sent every
     run elsewhere); V3 has no such command and restarts btminer (the override is not saved), then reads 0: ok."""
@@ -151,6 +150,7 @@ def test_hydro_models_run_above_100_percent(make_fleet, playbook, api):
     run = playbook(fleet, PLAY % ('whatsminer_power', 'power_percent: 150'))
     assert run.returncode == 0 and run.changed('task')[fleet.ids[0]] is True, run.output[-3000:]
     assert fleet.state(fleet.ids[0])['power_pct_temp'] == 150
+
 
 IMPERATIVE = {
     # module -> (options, changed on every run)
