@@ -31,6 +31,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import
     parse_reply,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
+    DEFAULT_FIRMWARE_TIMEOUT,
     DEFAULT_MAX_REPLY_BYTES,
     DEFAULT_PORT,
     DEFAULT_TIMEOUT,
@@ -332,7 +333,7 @@ class WhatsMinerClient(ClientBase):
             self._refused(reply, cmd, attempt)
         raise AssertionError('unreachable')  # pragma: no cover
 
-    def upload_firmware(self, path_or_bytes):
+    def upload_firmware(self, path_or_bytes, timeout=DEFAULT_FIRMWARE_TIMEOUT):
         """Upload a firmware image (reference_protocol.rst V2.2 §5).
 
         Sends update_firmware encrypted, waits for Msg "ready" (plain or encrypted, possibly
@@ -341,7 +342,8 @@ class WhatsMinerClient(ClientBase):
         raises the ApiError subclass when it refused it (nothing applied), and
         :class:`OutcomeUnknown` when the connection was lost while or after sending or the miner
         closed without a (readable) answer: then read the firmware version back, never resend blindly.
-        Before "ready" nothing has been sent, so errors there are ordinary errors.
+        Before "ready" nothing has been sent, so errors there are ordinary errors. ``timeout`` bounds the wait
+        for the final answer, which comes once the miner has checked and written the image (minutes).
         """
         if isinstance(path_or_bytes, (bytes, bytearray, memoryview)):
             data = bytes(path_or_bytes)
@@ -387,7 +389,8 @@ class WhatsMinerClient(ClientBase):
                 if handle is not None:
                     handle.close()
             try:
-                conn.set_deadline(self.timeout)
+                final = max(self.timeout, timeout)
+                conn.set_deadline(final, silence=final)
                 tail = conn.read_to_eof(DEFAULT_MAX_REPLY_BYTES)
             except NoReply:
                 raise OutcomeUnknown('update_firmware', self.host, self.port,

@@ -44,6 +44,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils.replies_v3 import json_type, parse_envelope, reply_code
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
+    DEFAULT_FIRMWARE_TIMEOUT,
     DEFAULT_MAX_REPLY_BYTES,
     FRAME_HEADER,
     FW_HEADER_SIZE,
@@ -61,7 +62,6 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.transport impo
 
 DEFAULT_V3_PORT = 4433
 DEFAULT_TIMEOUT = 10.0
-DEFAULT_FIRMWARE_TIMEOUT = 300.0
 DEFAULT_MAX_FIRMWARE_BYTES = 256 * 1024 * 1024
 DEFAULT_MAX_LOG_BYTES = 1024 * 1024 * 1024
 # The miner closes a connection idle for 300 s; reopen before that rather than race it.

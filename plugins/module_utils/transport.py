@@ -41,6 +41,9 @@ DEFAULT_PORT = 4028
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_REPLY_BYTES = 1024 * 1024
 DEFAULT_MAX_HEADER_BYTES = 64 * 1024
+# The longest wait for a miner's answer after the last firmware byte: it checks and writes the image first.
+# MicroBT's fleet worker (MDK) waits up to five minutes, over API V2 and V3 alike.
+DEFAULT_FIRMWARE_TIMEOUT = 300.0
 _CHUNK = 65536
 # API V3 frames: uint32 little-endian length, then that many bytes of JSON.
 FRAME_HEADER = struct.Struct('<I')
@@ -323,6 +326,7 @@ class StreamConnection(object):
         self._buffer = b''
         self.bytes_sent = 0
         self.bytes_received = 0
+        self._silence = None
 
     def __enter__(self):
         return self
@@ -337,9 +341,11 @@ class StreamConnection(object):
             finally:
                 self._sock = None
 
-    def set_deadline(self, seconds):
-        """Give the rest of this flow (a payload, the final answer) a deadline of its own."""
+    def set_deadline(self, seconds, silence=None):
+        """Give the rest of this flow (a payload, the final answer) a deadline of its own; ``silence``: the longest
+        quiet spell allowed within it (default: the transport's timeout)."""
         self.deadline = Deadline(seconds)
+        self._silence = silence
 
     def send(self, data):
         """Send all of ``data``; errors become MinerTimeout(phase='send') / MinerUnreachable(phase='send')."""
@@ -351,7 +357,7 @@ class StreamConnection(object):
         """One recv; returns b'' at EOF (a reset counts as EOF once bytes were received)."""
         try:
             detail = '%d bytes received' % received_so_far if received_so_far else 'nothing received'
-            chunk = recv_some(self._sock, self.deadline, self.transport.timeout, self.host, self.port, detail)
+            chunk = recv_some(self._sock, self.deadline, self._silence or self.transport.timeout, self.host, self.port, detail)
         except ConnectionResetError:
             if received_so_far:
                 return b''

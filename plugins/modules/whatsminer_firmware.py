@@ -19,6 +19,8 @@ description:
   - A combined MicroBT image (packages for several platforms behind a 6812-byte header) is reduced to the
     package for the miner's platform, over API V2.2 and API V3 alike; an image without it is refused before
     anything is sent.
+  - After the last byte the miner checks and writes the image before it answers; the module waits up to five
+    minutes for that answer (as MicroBT's own fleet worker does), whatever O(timeout) is.
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:

@@ -391,8 +391,8 @@ class FakeClock(object):
 
 # --------------------------------------------------------------------------- firmware upload
 
-def firmware_miner(miner, encrypted_ready=True, split=False, after=None, cut_after=None, sent_hook=None):
-    """update_firmware handler: ready, then <u32 size><bytes>; ``after``: reply sent after the image."""
+def firmware_miner(miner, encrypted_ready=True, split=False, after=None, cut_after=None, sent_hook=None, flash_seconds=0):
+    """update_firmware handler: ready, then <u32 size><bytes>; ``after``: reply sent ``flash_seconds`` after the image."""
     def handler(conn, server):
         raw = conn.read_request()
         server.requests.append(raw)
@@ -413,6 +413,7 @@ def firmware_miner(miner, encrypted_ready=True, split=False, after=None, cut_aft
         (size,) = struct.unpack('<I', conn.read_exact(4))
         image = conn.read_exact(size)
         server.requests.append(image)
+        time.sleep(flash_seconds)
         if after is not None:
             conn.send(json.dumps({'enc': miner.encrypt(aeskey, after)}) if after.get('STATUS') == 'S' else json.dumps(after))
     return handler
@@ -430,6 +431,20 @@ def test_upload_firmware(server, h, miner, encrypted_ready, split):
     assert result['reply']['Code'] == 131
     assert server.requests[-1] == IMAGE
     assert client.requests_sent == ['get_token', 'update_firmware']
+
+
+def test_upload_firmware_waits_for_the_final_answer_longer_than_a_read(server, h, miner):
+    """The miner checks and writes the image before it answers: that wait is the upload's own bound, not ``timeout``."""
+    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=1.0))
+    assert make_client(server, timeout=0.3).upload_firmware(IMAGE)['reply']['Code'] == 131
+
+
+def test_upload_firmware_final_wait_is_bounded(server, h, miner):
+    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=3.0))
+    started = time.monotonic()
+    with pytest.raises(OutcomeUnknown):
+        make_client(server, timeout=0.3).upload_firmware(IMAGE, timeout=0.8)
+    assert time.monotonic() - started < 2.5
 
 
 def test_upload_firmware_from_path(server, h, miner, tmp_path):
