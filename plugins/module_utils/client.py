@@ -18,6 +18,7 @@ import struct
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import TokenCredentials, require_libraries
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
+    InvalidCommand,
     MinerTimeout,
     MinerUnreachable,
     NoReply,
@@ -294,8 +295,16 @@ class WhatsMinerClient(ClientBase):
         return msg if isinstance(msg, dict) else {}
 
     def check_credentials(self):
-        """Prove the admin password and the write switch without changing anything (a token and get_customer_msg)."""
-        self.get_customer_msg()
+        """Prove the admin password and the write switch without changing anything (a token and get_customer_msg).
+
+        Firmware before the 2025 V2.2 manual lacks get_customer_msg and answers 14 "invalid cmd" - only once it has
+        decrypted the request, which takes the key of the right password (a wrong one gets 23 "enc json load err").
+        """
+        try:
+            self.get_customer_msg()
+        except InvalidCommand as exc:
+            if exc.code != 14:
+                raise
 
     def change_password(self, new):
         """update_pwd from the current admin password to ``new``; switch this client to ``new``."""

@@ -217,3 +217,32 @@ def test_a_miner_that_acknowledges_a_write_and_ignores_it_fails_the_task(make_fl
     result = run.result('task', miner)
     assert run.failed('task')[miner] and result['changed'] is True, result
     assert words in result['msg'], result['msg']
+
+
+def test_password_rotation_on_every_generation(generations_fleet, playbook):
+    """Changed, then ok (the new password already opens the miner), then back. Firmware without get_customer_msg
+    proves a password by the encrypted request it decrypts (14 "invalid cmd" comes after decryption)."""
+    fleet = generations_fleet
+    rotate = PLAY % ('whatsminer_password', 'new_password: Rot8x')
+    first, second = playbook(fleet, rotate), playbook(fleet, rotate)
+    for miner, generation in GENERATIONS.items():
+        assert not first.failed('task')[miner] and first.result('task', miner)['password_changed'] is True, (generation, first.result('task', miner))
+        assert second.result('task', miner)['changed'] is False, (generation, second.result('task', miner))
+    back = PLAY % ('whatsminer_password', 'password: Rot8x\n        v3_password: Rot8x\n        new_password: "{{ %s }}"'
+                   % "'%s' if inventory_hostname == 'sim-0005' else 'admin'" % V3_PASSWORD)
+    restored = playbook(fleet, back)
+    assert restored.returncode == 0 and set(restored.changed('task').values()) == {True}, restored.output[-3000:]
+
+
+def test_firmware_then_factory_reset_on_every_generation(make_fleet, playbook, tmp_path):
+    """An upgrade changes, then is ok, on every generation; a factory reset (always a change) is accepted by each."""
+    from test_firmware import NEW_VERSION, make_image  # pylint: disable=import-error
+    fleet = make_fleet(miners=5, models=['M50'], extra_args=FLEET_ARGS)
+    image = make_image(tmp_path, 'm50.bin', '--model', 'M50', '--version', NEW_VERSION)
+    upgrade = PLAY % ('whatsminer_firmware', 'src: %s\n        version: %s\n        wait_timeout: 60' % (image, NEW_VERSION))
+    first, second = playbook(fleet, upgrade), playbook(fleet, upgrade)
+    assert first.returncode == 0 and second.returncode == 0, first.output[-3000:] + second.output[-3000:]
+    assert set(first.changed('task').values()) == {True} and set(second.changed('task').values()) == {False}
+    assert all(fleet.state(miner)['firmware_version'] == NEW_VERSION for miner in fleet.ids)
+    reset = playbook(fleet, PLAY % ('whatsminer_factory_reset', 'confirm: true'))
+    assert reset.returncode == 0 and set(reset.changed('task').values()) == {True}, reset.output[-3000:]

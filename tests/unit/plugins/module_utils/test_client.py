@@ -233,6 +233,19 @@ def test_wrong_password_23(server, h, miner):
     assert_no_secrets([str(info.value), repr(info.value), repr(client)], secrets_of(miner, client))
 
 
+@pytest.mark.parametrize('code, msg, proven', [(14, 'invalid cmd', True), (23, 'enc json load err', False)])
+def test_check_credentials_on_firmware_without_get_customer_msg(server, h, miner, code, msg, proven):
+    """14 comes only after the miner decrypted the request (the right password); 23 is the wrong one."""
+    server.add(miner.get_token(), miner.encrypted(plain_error=h.envelope(code, msg)))
+    client = make_client(server)
+    if proven:
+        client.check_credentials()
+    else:
+        with pytest.raises(WrongPassword):
+            client.check_credentials()
+    assert client.requests_sent == ['get_token', 'get_customer_msg']
+
+
 def test_write_api_disabled_45(server, h, miner):
     server.add(miner.get_token(), miner.encrypted(plain_error=h.envelope(45, "can't access write cmd")))
     with pytest.raises(WriteApiDisabled) as info:
