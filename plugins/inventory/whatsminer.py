@@ -171,7 +171,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     ModuleFailure,
     WhatsMinerError,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import choose_api, open_miner
+from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import detect_api, open_miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import MAX_TIMEOUT, check_seconds
 
@@ -280,10 +280,10 @@ def probe(address, port, timeout, client_factory=None, v3_port=None):
             continue
     view = build_view(sections, address, port)
     network = view.get('network') or {}
-    api = 'v2'
+    api, v3_version = 'v2', None
     if v3_port:
         # A V3 port that accepts and closes at once listens: its client slots are just full right now.
-        api = choose_api('auto', address, v3_port, timeout, busy_is_v3=True)
+        api, v3_version = detect_api(address, v3_port, timeout, busy_is_v3=True)
     return dict(
         api=api,
         v3_port=v3_port if api == 'v3' else None,
@@ -292,7 +292,7 @@ def probe(address, port, timeout, client_factory=None, v3_port=None):
         model=view.get('model'),
         miner_type=view.get('miner_type'),
         firmware=view.get('firmware_version'),
-        api_version=view.get('api_version'),
+        api_version=v3_version or view.get('api_version'),  # a V3 miner's V2 port is a reduced one
         mac=network.get('mac'),
         serial=view.get('serial_number'),
         hostname=network.get('hostname'),

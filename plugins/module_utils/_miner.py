@@ -530,22 +530,29 @@ def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DETECT_TIMEOUT, log=None, sleep
     return api
 
 
-def choose_api(wanted, host, v3_port, timeout, busy_is_v3=False):
-    """``v2`` or ``v3``: as set, or for ``auto`` found on the miner (its V3 port first, reference_protocol.rst V3 §6).
+def detect_api(host, v3_port, timeout, busy_is_v3=False):
+    """``(api, v3_version)`` found on the miner: its V3 port first (reference_protocol.rst V3 §6), the API V3 version
+    it reports (None over V2.2, "" when not given).
 
     A V3 port that accepts and closes unanswered raises V3PortBusy (never taken for V2), unless
     ``busy_is_v3`` (discovery: something listens there, its client slots are full right now).
     """
-    if wanted in ('v2', 'v3'):
-        return wanted
     # Only the V3 port is probed: when it does not answer, the V2 requests that follow tell
     # whether the miner is reachable at all (and say so clearly when it is not).
     try:
-        return 'v3' if probe_v3(host, v3_port or DEFAULT_V3_PORT, min(DETECT_TIMEOUT, timeout)) is not None else 'v2'
+        version = probe_v3(host, v3_port or DEFAULT_V3_PORT, min(DETECT_TIMEOUT, timeout))
     except V3PortBusy:
         if busy_is_v3:
-            return 'v3'
+            return 'v3', ''
         raise
+    return ('v3' if version is not None else 'v2'), version
+
+
+def choose_api(wanted, host, v3_port, timeout, busy_is_v3=False):
+    """``v2`` or ``v3``: as set, or for ``auto`` found on the miner (:func:`detect_api`)."""
+    if wanted in ('v2', 'v3'):
+        return wanted
+    return detect_api(host, v3_port, timeout, busy_is_v3)[0]
 
 
 def password_for(api, options):

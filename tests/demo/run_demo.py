@@ -29,8 +29,12 @@ MINERS = int(os.environ.get('DEMO_MINERS', '50'))
 BASE = os.environ.get('DEMO_BASE', '127.0.220.1')
 NETWORK = os.environ.get('DEMO_NETWORK', '127.0.220.0/24')
 MODELS = ['M30S+', 'M50', 'M60', 'M63']
-# Every other simulated miner speaks API V3 (2024+ firmware), with its own super password.
+# Every other simulated miner speaks API V3 (2024+ firmware), with its own super password; half of the
+# others run the 2025 V2.2 firmware generation (Msg envelopes, pools applied at the next btminer start), the
+# rest the manual's reading. The older generations (2021, 2023) lack get_customer_msg, which the site's
+# record_slot settings need: site.yml refuses those there by design (docs: reference_firmware_support).
 V3_PASSWORD = 'Dem0_v3'
+FIRMWARE = ','.join('%d=2025' % index for index in range(0, MINERS, 4))
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
@@ -53,6 +57,11 @@ def playbook(inventory, name, *extra):
     changed = sum(int(row[2]) for row in recap)
     failed = sum(int(row[4]) + int(row[3]) for row in recap)
     return output, elapsed, changed, failed, len(recap)
+
+
+def _plain(value):
+    """A host variable as ansible-inventory --list prints it (unsafe text comes wrapped)."""
+    return value.get('__ansible_unsafe', value) if isinstance(value, dict) else value
 
 
 def show_messages(output, task):
@@ -78,19 +87,24 @@ def main():
     # The site's settings come from the inventory, as an operator's would: the example group_vars beside it.
     use_example_group_vars(workdir)
     report_dir = os.path.join(workdir, 'reports')
-    print('== Starting %d simulated WhatsMiners (%s; every other one on API V3) on %s' % (MINERS, ', '.join(MODELS), NETWORK))
+    print('== Starting %d simulated WhatsMiners (%s; every other one on API V3, a quarter on 2025 V2.2 firmware) on %s'
+          % (MINERS, ', '.join(MODELS), NETWORK))
     fleet = Fleet(miners=MINERS, base_address=BASE, models=MODELS, workdir=workdir, restart_seconds=1, no_reply_probability=0.5,
-                  extra_args=['--ramp-seconds', '2', '--api', 'mixed', '--v3-password', V3_PASSWORD])
+                  extra_args=['--ramp-seconds', '2', '--api', 'mixed', '--v3-password', V3_PASSWORD, '--firmware', FIRMWARE])
     with fleet:
         print('== Discovery: inventory plugin minerops.whatsminer.whatsminer scans %s' % NETWORK)
         output, elapsed = ansible('ansible-inventory', '-i', source, '--list')
         hosts = json.loads(output[output.index('{'):])['_meta']['hostvars']
         models = {}
         for hostvars in hosts.values():
-            model = hostvars['whatsminer_model']
-            model = model.get('__ansible_unsafe', model) if isinstance(model, dict) else model
+            model = _plain(hostvars['whatsminer_model'])
             models[model] = models.get(model, 0) + 1
         print('   found %d miners in %.1f s: %s' % (len(hosts), elapsed, ', '.join('%d x %s' % (n, m) for m, n in sorted(models.items()))))
+        firmware = {}
+        for hostvars in hosts.values():
+            label = '%s API %s' % (_plain(hostvars.get('whatsminer_firmware')), _plain(hostvars.get('whatsminer_api_version')))
+            firmware[label] = firmware.get(label, 0) + 1
+        print('   firmware: %s' % ', '.join('%d x %s' % (n, label) for label, n in sorted(firmware.items())))
         if len(hosts) != MINERS:
             raise SystemExit('discovery found %d miners, %d are running' % (len(hosts), MINERS))
 
