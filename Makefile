@@ -15,12 +15,13 @@ export PYTHONPATH := $(COLL_PATH):$(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection demo test units simulator-tests integration sanity bench clean
+.PHONY: help venv collection demo test units simulator-tests integration sanity bench mutation clean
 
 help:
 	@echo "make demo   - start a simulated WhatsMiner fleet and run the demo playbook against it"
 	@echo "make test   - unit, simulator, integration and sanity tests"
 	@echo "make bench  - time whatsminer_facts against ansible.builtin.debug over 200 simulated miners"
+	@echo "make mutation - mutation score of the engine, crypto, transport and fan-out (TARGETS=\"engine crypto\" for some)"
 
 $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +64,11 @@ test: units simulator-tests integration sanity
 
 bench: collection
 	$(BIN)/python tests/perf/bench_facts.py
+
+# Mutation testing (Cosmic Ray, installed on first use; not part of make test): engine, crypto, transport, fan-out.
+mutation: venv
+	$(BIN)/python -c 'import cosmic_ray' 2>/dev/null || $(BIN)/pip install -q 'cosmic-ray==8.7.0'
+	$(BIN)/python tests/mutation/run_mutation.py $(TARGETS)
 
 clean:
 	rm -rf $(BUILD) tests/output

@@ -224,4 +224,19 @@ def converge_settings(ctx, wanted, secret=(), result=None):
                               after=dict((name, _diff_value(plan_, name, plan_.wanted[name], secret)) for name in names))
     if plan_.send and not ctx.check_mode:
         apply(ctx, plan_, secret=secret)
+        _verify_read_back(ctx, plan_, secret)
     return result
+
+
+def _verify_read_back(ctx, plan_, secret):
+    """Read back what was sent where the miner reports it (``Miner.settings()``); fail naming what it does not show."""
+    compared = [name for name in plan_.send if plan_.record is not None and plan_.record.read_back.get(name) is not None]
+    if not compared:
+        return
+    now = ctx.miner.settings() or {}
+    mismatched = sorted(name for name in compared if now.get(name) != plan_.wanted[name])
+    if mismatched:
+        raise ModuleFailure('the miner acknowledged %s but reports %s after the change; wanted %s'
+                            % (', '.join(mismatched),
+                               ', '.join('%s=%r' % (name, _diff_value(plan_, name, now.get(name), secret)) for name in mismatched),
+                               ', '.join('%s=%r' % (name, _diff_value(plan_, name, plan_.wanted[name], secret)) for name in mismatched)))

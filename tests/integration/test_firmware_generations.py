@@ -246,3 +246,30 @@ def test_firmware_then_factory_reset_on_every_generation(make_fleet, playbook, t
     assert all(fleet.state(miner)['firmware_version'] == NEW_VERSION for miner in fleet.ids)
     reset = playbook(fleet, PLAY % ('whatsminer_factory_reset', 'confirm: true'))
     assert reset.returncode == 0 and set(reset.changed('task').values()) == {True}, reset.output[-3000:]
+
+
+@pytest.mark.parametrize('api', ['v2', 'v3'])
+@pytest.mark.parametrize('fault, module, options, words', [
+    # numbers kept at 90 percent: the read-back catches it
+    ('clamp', 'power', 'power_limit: 3000', "after the change; wanted power_limit=3000"),
+    # pools applied only when btminer next starts: the module restarts it once, then verifies
+    ('apply_after_restart', 'pools', 'pools:\n          - url: stratum+tcp://later.example:3333\n            user: acct.x', None),
+    # a setting kept for later where the miner reads it back (V3): failed, naming it; V2.2 cannot read it back (warned)
+    ('apply_after_restart', 'cooling', 'temp_offset: -6', 'acknowledged temp_offset but reports'),
+])
+def test_a_miner_that_clamps_or_defers_a_write_is_caught(make_fleet, playbook, api, fault, module, options, words):
+    extra = ['--api', 'v3', '--v3-password', V3_PASSWORD] if api == 'v3' else []
+    fleet = make_fleet(miners=1, models=['M50'], extra_args=extra)
+    miner = fleet.ids[0]
+    fleet.fault(miner, fault, count=1)
+    run = playbook(fleet, PLAY % ('whatsminer_' + module, options))
+    result = run.result('task', miner)
+    assert result['changed'] is True, result
+    if module == 'pools':
+        assert not run.failed('task')[miner] and result['restarted'] is True, result
+        again = playbook(fleet, PLAY % ('whatsminer_' + module, options))
+        assert again.result('task', miner)['changed'] is False, again.result('task', miner)
+    elif module == 'cooling' and api == 'v2':
+        assert not run.failed('task')[miner] and 'cannot be read back' in ' '.join(result['warnings']), result
+    else:
+        assert run.failed('task')[miner] and words in result['msg'], result

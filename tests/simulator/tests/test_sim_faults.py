@@ -187,3 +187,27 @@ def test_patch_state(sim):
     http(sim.url + '/miners/sim-0001/state', 'PATCH', {'password': 'behind'})
     assert sim.session(password='admin').send('set_led', param='auto')['Code'] == 23
     assert http(sim.url + '/miners/sim-0001/state', 'PATCH', [1, 2])[0] == 400
+
+
+def test_clamp_keeps_less_than_was_sent(sim):
+    s = sim.session().login()
+    add(sim, kind='clamp', count=1)
+    assert s.send('adjust_upfreq_speed', upfreq_speed='5')['Code'] == 131
+    assert http(sim.url + '/miners/sim-0001')[1]['settings']['upfreq_speed'] == 4
+    assert s.send('adjust_upfreq_speed', upfreq_speed='5')['Code'] == 131  # count used up
+    assert http(sim.url + '/miners/sim-0001')[1]['settings']['upfreq_speed'] == 5
+
+
+def test_apply_after_restart_keeps_the_write_until_btminer_starts(sim):
+    host, port = sim.addr()
+    s = sim.session().login()
+    before = http(sim.url + '/miners/sim-0001')[1]['settings']['temp_offset']
+    add(sim, kind='apply_after_restart', count=1)
+    assert s.send('set_temp_offset', temp_offset='-7')['Code'] == 131
+    assert http(sim.url + '/miners/sim-0001')[1]['settings']['temp_offset'] == before
+    s.raw_send('restart_btminer')
+    assert wait_port(host, port, up=True, timeout=5)
+    deadline = time.time() + 5
+    while http(sim.url + '/miners/sim-0001')[1]['settings']['temp_offset'] != -7 and time.time() < deadline:
+        time.sleep(0.1)
+    assert http(sim.url + '/miners/sim-0001')[1]['settings']['temp_offset'] == -7

@@ -26,7 +26,7 @@ LOG = logging.getLogger(__name__)
 
 FAULT_KINDS = (
     'latency', 'refuse', 'reset', 'garbage', 'truncated', 'stall', 'token_exhaustion', 'stale_token',
-    'reboot', 'no_reply', 'write_api_off', 'wrong_password', 'ignore_write',
+    'reboot', 'no_reply', 'write_api_off', 'wrong_password', 'ignore_write', 'clamp', 'apply_after_restart',
     'fan_failure', 'overheat', 'hashboard_failure', 'pool_down', 'error_code',
 )
 
@@ -40,6 +40,13 @@ FAULT_ERROR_CODES = {
 
 MAX_TOKENS = 100
 
+
+
+def _clamped(value):
+    """What a clamping firmware keeps of a numeric setting: 90 percent of a positive value (pools, text: as sent)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value * 9 // 10
+    return value
 
 class Token:
     """One get_token slot: the sign it accepts and when it expires."""
@@ -339,6 +346,7 @@ class Miner:
         if self.settings.get('pending_pools') is not None:
             # firmware that applies update_pools when btminer next starts (generation 2025)
             self.settings['pools'] = self.settings.pop('pending_pools')
+        self.settings.update(self.settings.pop('pending_settings', None) or {})  # fault apply_after_restart
         self.mining = self.mines_at_start()
         old_host = self.host
         self.host = self._bind_host()
@@ -351,7 +359,17 @@ class Miner:
     # ------------------------------------------------------------------ commands (protocol-neutral)
 
     def apply_settings(self, values):
-        self.settings.update(copy.deepcopy(values))
+        """Store what a write set. Faults ``clamp`` and ``apply_after_restart`` model firmware that acknowledges a
+        write and keeps something else, or keeps it for later; customer messages (the collection's record) are exempt."""
+        values = copy.deepcopy(values)
+        if 'customer_msg' not in values:
+            if self.take_fault('clamp'):
+                values = dict((name, _clamped(value)) for name, value in values.items())
+            if self.take_fault('apply_after_restart'):
+                self.settings.setdefault('pending_settings', {}).update(values)
+                self.save()
+                return
+        self.settings.update(values)
         self.save()
 
     def power_off(self):

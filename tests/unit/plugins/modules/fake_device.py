@@ -69,6 +69,11 @@ def _power(mode):
     return effect
 
 
+def _read_back(device, **values):
+    if device.settings is not None:
+        device.settings.update(values)
+
+
 def _net_config(device, params):
     info = device.sections['miner_info']
     if params.get('param') == 'dhcp':
@@ -95,6 +100,12 @@ EFFECTS = dict(
     net_config=_net_config,
     set_customer_msg=lambda device, params: device.sections['customer_msg'].update({params['key']: params['val']}),
     update_pwd=lambda device, params: setattr(device, 'password', params['new']),
+    # settings an API V3 miner reads back (Miner.settings())
+    set_temp_offset=lambda device, params: _read_back(device, temp_offset=int(params['temp_offset'])),
+    set_fan_zero_speed=lambda device, params: _read_back(device, fan_zero_speed=params['fan_zero_speed'] == '1'),
+    set_poweroff_cool=lambda device, params: _read_back(device, poweroff_cool=params['poweroff_cool'] == '1'),
+    enable_web_pools=lambda device, params: _read_back(device, web_pools=True),
+    disable_web_pools=lambda device, params: _read_back(device, web_pools=False),
 )
 RESTARTING = ('set_low_power', 'set_normal_power', 'set_high_power', 'adjust_power_limit', 'set_target_freq',
               'power_on', 'power_off', 'reboot', 'restart_btminer', 'factory_reset', 'net_config')
@@ -148,6 +159,7 @@ class FakeMiner(Miner):
         self.password_pattern = kind.password_pattern
         self.password_rule = kind.password_rule
         self.password_options = kind.password_options
+        self.api_label, self.restarting_writes, self.upfreq_speed_max = kind.api_label, kind.restarting_writes, kind.upfreq_speed_max
         self.host = HOST
         self.port = 4433 if device.api == 'v3' else 4028
         self.raw = {}

@@ -391,6 +391,14 @@ def test_power_acknowledged_but_ignored_fails_after_the_read_back():
     assert "mode='normal' after the change; wanted mode='low'" in result['msg']
 
 
+def test_cooling_acknowledged_but_ignored_fails_where_the_miner_reads_it_back():
+    device = FakeDevice(api='v3')
+    device.ignore.add('set_temp_offset')
+    result = run_task(whatsminer_cooling, device, temp_offset=-5)
+    assert result['failed'] is True and result['changed'] is True
+    assert 'acknowledged temp_offset but reports temp_offset=0 after the change; wanted temp_offset=-5' in result['msg']
+
+
 def test_a_plain_write_whose_reply_is_lost_is_changed_and_unknown():
     device = FakeDevice()
     device.lose_reply.add('set_customer_msg')
@@ -413,3 +421,21 @@ def test_static_to_dhcp_with_a_new_hostname_sets_the_hostname_first():
     result = run_task(whatsminer_network, device, proto='dhcp', hostname='m50-02', dhcp_address=HOST)
     assert not result.get('failed') and result['changed'] is True, result
     assert device.writes == ['set_hostname', 'net_config']
+
+
+@pytest.mark.parametrize('limit, fails', [(25, False), (24.9, True), (0, True)])
+def test_fleet_power_fails_the_task_only_beyond_its_max_fail_percentage(limit, fails):
+    """One miner of four unreachable = 25 percent failed: within a limit of 25, beyond 24.9 and 0."""
+    devices = dict(('10.0.0.%d' % n, FakeDevice()) for n in range(1, 5))
+    devices['10.0.0.4'].down = 10 ** 6
+    miners = [dict(host=host, api='v2') for host in devices]
+    result = run_task(whatsminer_fleet_power, devices['10.0.0.1'], False, miners=miners, settle_seconds=0, state='off',
+                      max_fail_percentage=limit,
+                      handler=lambda ctx: whatsminer_fleet_power.run(ctx, lambda host, **options: devices[host].factory(host, **options)))
+    assert result['summary']['failed'] == 1 and result['summary']['total'] == 4, result['summary']
+    assert bool(result.get('failed')) is fails, result
+    if fails:
+        assert '1 of 4 miners failed (25.0%% > max_fail_percentage %g)' % limit in result['msg']
+    else:
+        assert 'within max_fail_percentage 25' in ' '.join(result['warnings'])
+    assert all(device.writes == ['power_off'] for host, device in devices.items() if host != '10.0.0.4')
