@@ -41,12 +41,12 @@ FAULT_ERROR_CODES = {
 MAX_TOKENS = 100
 
 
-
 def _clamped(value):
     """What a clamping firmware keeps of a numeric setting: 90 percent of a positive value (pools, text: as sent)."""
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value * 9 // 10
     return value
+
 
 class Token:
     """One get_token slot: the sign it accepts and when it expires."""
