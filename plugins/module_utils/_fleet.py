@@ -185,13 +185,13 @@ def validate_fleet(params, check_mode):
     """Refuse bad input before any miner is touched."""
     for step in power_steps(params):
         validate_power(step)  # bad combinations and out-of-range values
-    for name in ('concurrency', 'wait_timeout'):
-        if params[name] < 1:
-            raise ModuleFailure('%s must be at least 1' % name)
+    # timeout and wait_timeout are checked with every module's time options (_validation.TIME_OPTIONS)
+    if params['concurrency'] < 1:
+        raise ModuleFailure('concurrency must be at least 1')
     if params.get('max_fail_percentage') is not None and not 0 <= params['max_fail_percentage'] <= 100:
         raise ModuleFailure('max_fail_percentage must be between 0 and 100, got %s' % params['max_fail_percentage'])
-    if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0 or params['timeout'] <= 0:
-        raise ModuleFailure('ramp_seconds and settle_seconds must not be negative, timeout must be above 0')
+    if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0:
+        raise ModuleFailure('ramp_seconds and settle_seconds must not be negative')
     seen = set()
     for position, miner in enumerate(params['miners']):
         key = (miner['host'], miner.get('port') or DEFAULT_PORT)

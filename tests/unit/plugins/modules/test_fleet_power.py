@@ -1,0 +1,146 @@
+# Copyright (c) 2026 minerops.whatsminer contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""whatsminer_fleet_power over several fake miners: what each state sends, the figures the summary adds up,
+the ramp, the settle time and the input refused before any miner is touched."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _fleet as fleet
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _restart as restart
+from ansible_collections.minerops.whatsminer.plugins.modules import whatsminer_fleet_power
+
+from . import fake_device
+from .fake_device import FakeDevice, run_task
+
+WATTS = (3400, 3300, 3500)
+
+
+@pytest.fixture(autouse=True)
+def fake_clock(monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(restart.time, 'sleep', lambda seconds: now.__setitem__(0, now[0] + seconds))
+    monkeypatch.setattr(restart.time, 'monotonic', lambda: now[0])
+
+
+@pytest.fixture
+def curtailing(monkeypatch):
+    """set_power_pct scales the power a miner reports (the fake's own effect table lacks it)."""
+    def scale(device, params):
+        device.sections['summary']['power'] = device.watts * int(params['percent']) // 100
+    monkeypatch.setitem(fake_device.EFFECTS, 'set_power_pct', scale)
+
+
+def _devices(count=3, **kwargs):
+    devices = {}
+    for n in range(count):
+        device = FakeDevice(**kwargs)
+        device.watts = WATTS[n % len(WATTS)]
+        device.sections['summary']['power'] = device.watts
+        devices['192.0.2.%d' % (n + 1)] = device
+    return devices
+
+
+def _run(devices, check_mode=False, **params):
+    first = next(iter(devices.values()))
+    miners = params.pop('miners', None) or [dict(host=host, api='v2') for host in devices]
+    params.setdefault('settle_seconds', 0)
+    return run_task(whatsminer_fleet_power, first, check_mode, miners=miners,
+                    handler=lambda ctx: whatsminer_fleet_power.run(ctx, lambda host, **options: devices[host].factory(host, **options)),
+                    **params)
+
+
+def test_curtailed_sends_the_percent_and_adds_up_the_power(curtailing):
+    devices = _devices()
+    result = _run(devices, state='curtailed', power_percent=50)
+    assert not result.get('failed') and result['changed'] is True, result
+    assert [device.writes for device in devices.values()] == [['set_power_pct']] * 3
+    summary = result['summary']
+    assert (summary['total'], summary['ok'], summary['changed'], summary['failed'], summary['unreachable']) == (3, 3, 3, 0, 0)
+    assert summary['power_before_kw'] == 10.2 and summary['power_after_kw'] == 5.1 and summary['shed_kw'] == 5.1
+    assert summary['failed_percent'] == 0.0
+    by_host = dict((m['host'], m) for m in result['miners'])
+    assert by_host['192.0.2.2']['power_before_w'] == 3300 and by_host['192.0.2.2']['power_after_w'] == 1650
+    assert by_host['192.0.2.2']['shed_w'] == 1650 and by_host['192.0.2.2']['outcome'] == 'curtailed'
+    assert by_host['192.0.2.2']['commands'] == ['set_power_pct'] and by_host['192.0.2.2']['mining'] is True
+
+
+def test_check_mode_sends_nothing_and_reports_the_power_unchanged(curtailing):
+    devices = _devices()
+    result = _run(devices, check_mode=True, state='curtailed', power_percent=50)
+    assert result['changed'] is True and all(device.writes == [] for device in devices.values())
+    assert {m['outcome'] for m in result['miners']} == {'would be curtailed'}
+    assert result['summary']['power_after_kw'] == result['summary']['power_before_kw'] == 10.2
+    assert result['summary']['shed_kw'] == 0.0 and {m['shed_w'] for m in result['miners']} == {0}
+
+
+def test_restored_with_power_undoes_the_percent_then_sets_the_target():
+    devices = _devices(count=1)
+    result = _run(devices, state='restored', power=3000)
+    assert not result.get('failed'), result
+    assert devices['192.0.2.1'].writes == ['restore_power_pct', 'set_power']
+    assert result['miners'][0]['outcome'] == 'restored'
+
+
+def test_an_unreachable_miner_is_counted_apart_from_a_failed_one(curtailing):
+    devices = _devices(count=4)
+    devices['192.0.2.3'].down = 10 ** 6
+    devices['192.0.2.4'].password = 'another'  # answers, refuses the password
+    result = _run(devices, state='curtailed', power_percent=50, max_fail_percentage=60)
+    summary = result['summary']
+    assert (summary['failed'], summary['unreachable'], summary['ok'], summary['failed_percent']) == (2, 1, 2, 50.0)
+    assert summary['power_before_kw'] == 6.7 and summary['power_after_kw'] == 3.35  # the two that worked
+    outcomes = dict((m['host'], m['outcome']) for m in result['miners'])
+    assert outcomes == {'192.0.2.1': 'curtailed', '192.0.2.2': 'curtailed', '192.0.2.3': 'unreachable', '192.0.2.4': 'failed'}
+
+
+def test_the_ramp_spreads_the_starts_evenly():
+    now = [0.0]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+    schedule = fleet._Schedule(4, 8, clock=lambda: now[0], sleep=sleep)
+    for index in range(4):
+        schedule.wait_turn(index)
+    assert slept == [2.0, 2.0, 2.0]  # the first starts at once, then one every 8 / 4 seconds
+    assert fleet._Schedule(4, 0, clock=lambda: 0.0).step == 0.0
+
+
+def test_settle_seconds_waits_before_the_power_is_read_back(monkeypatch, curtailing):
+    slept = []
+    monkeypatch.setattr(fleet.time, 'sleep', slept.append)
+    devices = _devices(count=1)
+    result = _run(devices, state='curtailed', power_percent=50, settle_seconds=30)
+    assert len(slept) == 1 and 29 < slept[0] <= 30
+    assert result['miners'][0]['power_after_w'] == 1700
+    slept[:] = []
+    _run(_devices(count=1), state='curtailed', power_percent=50, settle_seconds=0)
+    assert slept == []
+
+
+@pytest.mark.parametrize('params, words', [
+    (dict(state='curtailed'), 'state=curtailed needs power_percent or power'),
+    (dict(state='off', power_percent=50), 'state=off stops mining'),
+    (dict(state='restored', power_percent=50), 'state=restored undoes power_percent'),
+    (dict(state='off', concurrency=0), 'concurrency must be at least 1'),
+    (dict(state='off', wait_timeout=0), 'wait_timeout must be a number of seconds between 1 and 86400, got 0'),
+    (dict(state='off', ramp_seconds=-1), 'ramp_seconds and settle_seconds must not be negative'),
+    (dict(state='off', settle_seconds=-1), 'ramp_seconds and settle_seconds must not be negative'),
+    (dict(state='off', timeout=0), 'timeout must be a number of seconds between 0.001 and 3600, got 0'),
+    (dict(state='off', miners=[dict(host='192.0.2.1'), dict(host='192.0.2.1', port=4028)]), 'miners[2]: 192.0.2.1:4028 is listed twice'),
+])
+def test_bad_input_is_refused_before_any_miner_is_touched(params, words):
+    devices = _devices(count=1)
+    result = _run(devices, **params)
+    assert result['failed'] is True and words in result['msg'], result
+    assert devices['192.0.2.1'].calls == []
+
+
+def test_the_same_host_on_two_ports_is_two_miners():
+    devices = _devices(count=1)
+    result = _run(devices, state='off', miners=[dict(host='192.0.2.1', api='v2'), dict(host='192.0.2.1', port=4029, api='v2')])
+    assert result['summary']['total'] == 2
