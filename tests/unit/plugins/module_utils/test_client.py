@@ -448,16 +448,16 @@ def test_upload_firmware(server, h, miner, encrypted_ready, split):
 
 def test_upload_firmware_waits_for_the_final_answer_longer_than_a_read(server, h, miner):
     """The miner checks and writes the image before it answers: that wait is the upload's own bound, not ``timeout``."""
-    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=1.0))
-    assert make_client(server, timeout=0.3).upload_firmware(IMAGE)['reply']['Code'] == 131
+    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=0.6))
+    assert make_client(server, timeout=0.2).upload_firmware(IMAGE)['reply']['Code'] == 131
 
 
 def test_upload_firmware_final_wait_is_bounded(server, h, miner):
-    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=3.0))
+    server.add(miner.get_token(), firmware_miner(miner, after=h.envelope(131), flash_seconds=1.2))
     started = time.monotonic()
     with pytest.raises(OutcomeUnknown):
-        make_client(server, timeout=0.3).upload_firmware(IMAGE, timeout=0.8)
-    assert time.monotonic() - started < 2.5
+        make_client(server, timeout=0.2).upload_firmware(IMAGE, timeout=0.5)
+    assert time.monotonic() - started < 1.1
 
 
 def test_upload_firmware_from_path(server, h, miner, tmp_path):
