@@ -163,17 +163,21 @@ def apply(ctx, plan_, wait=True, wait_timeout=300, result=None, secret=()):
 
 def _send_setting(ctx, row, value, restarts, wait, wait_timeout, result):
     for command, params in row.writes(value, ctx.params):
-        if not restarts:
-            ctx.write(command, **params)
-            continue
-        settled = _shows(ctx.miner, row.name, value) if row.settled else None
-        outcome = send_restarting(ctx, command, wait, wait_timeout, settled=settled, **params)
-        if not outcome['replied']:
-            result['no_reply'].append(command)
-        if wait:
-            result['restart_seconds'] = round(result['restart_seconds'] + outcome['waited'], 1)
+        if restarts:
+            _send_restarting(ctx, row, value, command, params, wait, wait_timeout, result)
         else:
-            result['pending_restart'] = True
+            ctx.write(command, **params)
+
+
+def _send_restarting(ctx, row, value, command, params, wait, wait_timeout, result):
+    settled = _shows(ctx.miner, row.name, value) if row.settled else None
+    outcome = send_restarting(ctx, command, wait, wait_timeout, settled=settled, **params)
+    if not outcome['replied']:
+        result['no_reply'].append(command)
+    if wait:
+        result['restart_seconds'] = round(result['restart_seconds'] + outcome['waited'], 1)
+    else:
+        result['pending_restart'] = True
 
 
 def _shows(miner, name, value):
@@ -230,7 +234,9 @@ def converge_settings(ctx, wanted, secret=(), result=None):
 
 def _verify_read_back(ctx, plan_, secret):
     """Read back what was sent where the miner reports it (``Miner.settings()``); fail naming what it does not show."""
-    compared = [name for name in plan_.send if plan_.record is not None and plan_.record.read_back.get(name) is not None]
+    if plan_.record is None:
+        return
+    compared = [name for name in plan_.send if plan_.record.read_back.get(name) is not None]
     if not compared:
         return
     now = ctx.miner.settings() or {}

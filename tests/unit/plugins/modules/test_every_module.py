@@ -439,3 +439,79 @@ def test_fleet_power_fails_the_task_only_beyond_its_max_fail_percentage(limit, f
     else:
         assert 'within max_fail_percentage 25' in ' '.join(result['warnings'])
     assert all(device.writes == ['power_off'] for host, device in devices.items() if host != '10.0.0.4')
+
+
+# ---------------------------------------------------------------------------- the convergence engine's bookkeeping
+
+def test_power_reports_each_restart_waited_for(monkeypatch):
+    device = FakeDevice()
+    monkeypatch.setattr(restart, 'wait_for_restart', lambda *args, **kwargs: setattr(device, 'down', 0) or 1.25)
+    result = run_task(whatsminer_power, device, mode='low', power_limit=3000)
+    assert not result.get('failed'), result
+    assert result['pending_restart'] is False and result['no_reply'] == []
+    assert result['restart_seconds'] == 2.5  # two restarts, each waited for
+
+
+def test_power_without_wait_reports_the_restart_pending():
+    device = FakeDevice()
+    result = run_task(whatsminer_power, device, mode='low', wait=False)
+    assert result['pending_restart'] is True and result['restart_seconds'] == 0.0 and result['changed'] is True
+    assert device.writes == ['set_low_power']
+
+
+def test_power_names_a_restarting_write_whose_reply_was_lost():
+    device = FakeDevice()
+    device.lose_reply.add('set_low_power')
+    result = run_task(whatsminer_power, device, mode='low')
+    assert not result.get('failed') and result['no_reply'] == ['set_low_power'], result
+    assert result['state']['mode'] == 'low'
+
+
+def test_a_restarting_setting_the_firmware_does_not_report_is_refused_before_sending():
+    device = FakeDevice()
+    device.sections['status']['power_mode'] = device.sections['summary']['power_mode'] = None
+    result = run_task(whatsminer_power, device, mode='low')
+    assert result['failed'] is True and 'mode cannot be read back from this miner (firmware 20240101.16.REL, API 2.0.5)' in result['msg']
+    assert device.writes == []
+    device.sections['version']['api_version'] = None  # a miner that does not say which API it runs is not judged by it
+    assert run_task(whatsminer_power, device, mode='low')['commands'] == ['set_low_power']
+
+
+def test_power_with_a_record_records_only_what_it_cannot_read_back():
+    device = FakeDevice()
+    result = run_task(whatsminer_power, device, mode='low', upfreq_speed=3, record_slot='msg7')
+    assert not result.get('failed'), result
+    record = device.sections['customer_msg']['msg7']
+    assert record.startswith('mo1;') and 'us=' in record and record.count('=') == 1
+
+
+def test_settings_unreadable_without_a_record_warn_once():
+    result = run_task(whatsminer_cooling, FakeDevice(), temp_offset=-5)
+    assert len([w for w in result['warnings'] if 'cannot be read back' in w]) == 1
+
+
+@pytest.mark.parametrize('check_mode', CHECK)
+def test_settings_result_says_what_was_and_would_be_sent(check_mode):
+    device = FakeDevice()
+    result = run_task(whatsminer_cooling, device, check_mode, temp_offset=-5, fan_zero_speed=True, record_slot='msg9')
+    assert result['would_send'] == ['fan_zero_speed', 'temp_offset'] and result['recorded'] is True
+    assert result['sent'] == ([] if check_mode else ['fan_zero_speed', 'temp_offset'])
+    assert run_task(whatsminer_cooling, FakeDevice(), check_mode, temp_offset=-5)['recorded'] is False
+
+
+def test_settings_diff_before_says_where_the_value_comes_from():
+    device = FakeDevice()
+    run_task(whatsminer_cooling, device, temp_offset=-5, record_slot='msg9')
+    result = run_task(whatsminer_cooling, device, temp_offset=-5, fan_zero_speed=True, record_slot='msg9')
+    assert result['diff']['before'] == dict(temp_offset='(as recorded)', fan_zero_speed='(unknown: not readable)')
+    without = run_task(whatsminer_cooling, FakeDevice(), temp_offset=-5)
+    assert without['diff']['before'] == dict(temp_offset='(unknown: not readable)')
+    v3 = run_task(whatsminer_cooling, FakeDevice(api='v3'), temp_offset=-5)
+    assert v3['diff']['before'] == dict(temp_offset=0)
+
+
+def test_a_switch_acknowledged_but_ignored_fails_where_the_miner_reads_it_back():
+    device = FakeDevice(api='v3')
+    device.ignore.add('set_fan_zero_speed')
+    result = run_task(whatsminer_cooling, device, fan_zero_speed=True)
+    assert result['failed'] is True and 'reports fan_zero_speed=False after the change; wanted fan_zero_speed=True' in result['msg']
