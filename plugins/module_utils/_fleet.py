@@ -181,8 +181,8 @@ def summarize(outcomes, elapsed):
     )
 
 
-def validate_fleet(params, check_mode):
-    """Refuse bad input before any miner is touched."""
+def validate_fleet(params):
+    """Refuse bad input before any miner is touched (check mode too: whatsminer_power needs the password either way)."""
     for step in power_steps(params):
         validate_power(step)  # bad combinations and out-of-range values
     # timeout and wait_timeout are checked with every module's time options (_validation.TIME_OPTIONS)
@@ -200,7 +200,7 @@ def validate_fleet(params, check_mode):
         seen.add(key)
     missing = [m.get('name') or m['host'] for m in params['miners']
                if not (m.get('password') or m.get('v3_password') or params.get('password'))]
-    if missing and not check_mode:
+    if missing:
         raise ModuleFailure('password is required to change power settings; missing for %s' % ', '.join(missing[:10]))
 
 
@@ -220,7 +220,7 @@ def _judge(ctx, params, outcomes, summary, result):
 def fleet_power(ctx, client_factory=None):
     """Module entry point for whatsminer_fleet_power."""
     params = ctx.params
-    validate_fleet(params, ctx.check_mode)
+    validate_fleet(params)
     miners = params['miners']
     started = time.monotonic()
     schedule = _Schedule(len(miners), params['ramp_seconds'])

@@ -515,3 +515,18 @@ def test_a_switch_acknowledged_but_ignored_fails_where_the_miner_reads_it_back()
     device.ignore.add('set_fan_zero_speed')
     result = run_task(whatsminer_cooling, device, fan_zero_speed=True)
     assert result['failed'] is True and 'reports fan_zero_speed=False after the change; wanted fan_zero_speed=True' in result['msg']
+
+
+def test_a_power_limit_kept_lower_than_asked_fails_the_read_back():
+    device = FakeDevice()
+    device.ignore.add('adjust_power_limit')
+    result = run_task(whatsminer_power, device, power_limit=3700)
+    assert result['failed'] is True and "power_limit=3600 after the change; wanted power_limit=3700" in result['msg']
+
+
+@pytest.mark.parametrize('mining, command', [(False, 'power_off'), (True, 'power_on')])
+def test_mining_that_never_shows_is_waited_for_then_fails(mining, command):
+    device = FakeDevice(status=dict(FakeDevice().sections['status'], mining=not mining))
+    device.ignore.add(command)
+    result = run_task(whatsminer_power, device, mining=mining, wait_timeout=5)
+    assert result['failed'] is True and 'did not reach the state asked by %s within 5 s' % command in result['msg'], result

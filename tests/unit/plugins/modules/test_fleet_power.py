@@ -60,7 +60,7 @@ def test_curtailed_sends_the_percent_and_adds_up_the_power(curtailing):
     summary = result['summary']
     assert (summary['total'], summary['ok'], summary['changed'], summary['failed'], summary['unreachable']) == (3, 3, 3, 0, 0)
     assert summary['power_before_kw'] == 10.2 and summary['power_after_kw'] == 5.1 and summary['shed_kw'] == 5.1
-    assert summary['failed_percent'] == 0.0
+    assert summary['failed_percent'] == 0.0 and summary['elapsed_s'] == 0.0  # nothing waited: the fake clock did not move
     by_host = dict((m['host'], m) for m in result['miners'])
     assert by_host['192.0.2.2']['power_before_w'] == 3300 and by_host['192.0.2.2']['power_after_w'] == 1650
     assert by_host['192.0.2.2']['shed_w'] == 1650 and by_host['192.0.2.2']['outcome'] == 'curtailed'
@@ -144,3 +144,27 @@ def test_the_same_host_on_two_ports_is_two_miners():
     devices = _devices(count=1)
     result = _run(devices, state='off', miners=[dict(host='192.0.2.1', api='v2'), dict(host='192.0.2.1', port=4029, api='v2')])
     assert result['summary']['total'] == 2
+
+
+def test_limits_at_their_edges_are_accepted():
+    devices = _devices(count=1)
+    result = _run(devices, state='off', concurrency=1, max_fail_percentage=100, ramp_seconds=0)
+    assert not result.get('failed') and result['summary']['ok'] == 1, result
+    assert not _run(_devices(count=1), state='off', max_fail_percentage=0).get('failed')
+
+
+def test_a_miners_own_password_beats_the_tasks():
+    devices = _devices(count=2)
+    devices['192.0.2.2'].password = 'own'
+    miners = [dict(host='192.0.2.1', api='v2'), dict(host='192.0.2.2', api='v2', password='own')]
+    result = _run(devices, state='off', miners=miners)
+    assert not result.get('failed') and result['summary']['ok'] == 2, result
+
+
+def test_a_miner_without_any_password_is_refused_before_any_is_touched():
+    devices = _devices(count=2)
+    miners = [dict(host='192.0.2.1', api='v2', name='rack1-a'), dict(host='192.0.2.2', api='v2', name='rack1-b')]
+    result = _run(devices, state='off', miners=miners, password=None)
+    assert result['failed'] is True and 'missing for rack1-a, rack1-b' in result['msg'], result
+    assert all(device.calls == [] for device in devices.values())
+    assert 'missing for rack1-a' in _run(_devices(count=2), check_mode=True, state='off', miners=miners, password=None)['msg']
