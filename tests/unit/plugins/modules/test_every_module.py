@@ -530,3 +530,26 @@ def test_mining_that_never_shows_is_waited_for_then_fails(mining, command):
     device.ignore.add(command)
     result = run_task(whatsminer_power, device, mining=mining, wait_timeout=5)
     assert result['failed'] is True and 'did not reach the state asked by %s within 5 s' % command in result['msg'], result
+
+
+def _options(spec, path=''):
+    for name, option in spec.items():
+        yield path + name, option
+        for child in ('options', 'suboptions'):
+            if option.get(child):
+                yield from _options(option[child], path + name + '.')
+
+
+def test_every_password_option_is_no_log():
+    """Ansible hides a no_log option's value everywhere (logs, -vvv, callbacks); a password without it leaks."""
+    import importlib
+    import pkgutil
+    from ansible_collections.minerops.whatsminer.plugins import modules
+    checked = []
+    for info in pkgutil.iter_modules(modules.__path__):
+        module = importlib.import_module(modules.__name__ + '.' + info.name)
+        for name, option in _options(module.argument_spec()):
+            if 'password' in name.rsplit('.', 1)[-1] and option.get('type', 'str') == 'str' and not option.get('choices'):
+                assert option.get('no_log') is True, '%s: %s is not no_log' % (info.name, name)
+                checked.append('%s:%s' % (info.name, name))
+    assert 'whatsminer_pools:pools.password' in checked and 'whatsminer_password:new_password' in checked, checked
