@@ -84,13 +84,18 @@ def _compare_with_record(ctx, managed, before, send, secret):
     return record, set(name for name in recorded if record.slot or record.read_back.get(name) is not None)
 
 
-def _check_limits(ctx, managed):
-    """What this miner's model or API refuses within the table's ranges, refused before anything is sent."""
+def _checked(ctx, wanted):
+    """The managed settings of ``wanted``, their ranges checked, then what this miner's model or API refuses within
+    them (before anything is sent)."""
+    managed = dict((name, value) for name, value in wanted.items() if _managed(SETTINGS[name], value))
+    for name, value in managed.items():
+        SETTINGS[name].check(value)
     refused = [SETTINGS[name].limit(ctx.miner, value) for name, value in sorted(managed.items())
                if SETTINGS[name].limit is not None and not isinstance(value, bool)]
     refused = [message for message in refused if message]
     if refused:
         raise ModuleFailure('; '.join(refused) + '; nothing was sent')
+    return managed
 
 
 def _refuse_blind_restarts(ctx, managed, before, restarting):
@@ -124,10 +129,7 @@ def plan(ctx, wanted, secret=(), report=()):
     or whose record_key the applied-settings record holds are compared with those; the others
     (``unverified``: run-time power targets) are sent whenever they are given.
     """
-    managed = dict((name, value) for name, value in wanted.items() if _managed(SETTINGS[name], value))
-    for name, value in managed.items():
-        SETTINGS[name].check(value)
-    _check_limits(ctx, managed)
+    managed = _checked(ctx, wanted)
     current = read_values(ctx.miner, list(managed) + [name for name in report if name not in managed])
     # A readable setting the firmware leaves out (older firmware) is compared like a write-only one.
     before = dict((name, value) for name, value in current.items() if name in managed and value is not None)
