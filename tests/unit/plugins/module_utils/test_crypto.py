@@ -156,3 +156,34 @@ def test_v3_parameter_padding_is_pkcs7_with_a_whole_block_for_aligned_text(param
     assert opened == plain + bytes([pad]) * pad
     assert len(sealed) == len(plain) + pad
     assert crypto.decrypt_param(digest, crypto.encrypt_param(digest, param)) == param
+
+
+def _raw_encrypt(plain):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    enc = Cipher(algorithms.AES(bytes.fromhex(AESKEY_HEX)), modes.ECB()).encryptor()
+    return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+
+
+@pytest.mark.parametrize('plain, expected', [
+    (b'0123456789abcdef' + b'\x10' * 16, b'0123456789abcdef'),  # block-aligned text: a whole block of padding
+    (b'{"a":1}' + b'\x09' * 9, b'{"a":1}'),
+    (b'0123456789abcde\x01', b'0123456789abcde'),  # one byte of padding
+    (b'0123456789abcd\x01\x02', b'0123456789abcd\x01\x02'),  # not PKCS#7: the bytes before the last differ
+    (b'0123456789abcde\x11', b'0123456789abcde\x11'),  # 17 is no pad length
+    (b'\x00' + b'x' * 15, b''),  # cut at the very first NUL
+])
+def test_decrypt_removes_only_real_pkcs7_padding(plain, expected):
+    assert crypto.decrypt(bytes.fromhex(AESKEY_HEX), _raw_encrypt(plain)) == expected
+
+
+def test_decrypt_takes_base64_without_padding_or_with_line_breaks():
+    text = _raw_encrypt(b'{"a":1}' + b'\x09' * 9)
+    assert text.endswith('==')
+    unpadded = text.rstrip('=')
+    assert crypto.decrypt(bytes.fromhex(AESKEY_HEX), unpadded) == b'{"a":1}'
+    assert crypto.decrypt(bytes.fromhex(AESKEY_HEX), unpadded[:10] + '\n' + unpadded[10:]) == b'{"a":1}'
+
+
+def test_token_credentials_keep_the_last_four_characters_of_the_time():
+    creds = crypto.TokenCredentials.from_token_reply(PASSWORD, {'time': '170000' + TIME4, 'salt': SALT, 'newsalt': NEWSALT})
+    assert creds.time4 == TIME4 and creds.sign == SIGN
