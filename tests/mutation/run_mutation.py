@@ -7,10 +7,12 @@
 Cosmic Ray (a maintained mutation tester) mutates one file in place and runs a test command per mutant;
 that fits the collection's layout (modules imported as ansible_collections.minerops.whatsminer...), which
 the copy-into-mutants/ approach of mutmut 3 does not. Each target runs in a copy of the tracked files of
-its own, against the fast unit tests that exercise it, two targets at a time. It prints the score per
+its own, against the fast unit tests that exercise it, two sessions at a time. It prints the score per
 module and every surviving mutant (file:line, operator), and writes build/mutation/report.json.
 
-    python tests/mutation/run_mutation.py [target ...]      targets: engine crypto transport fanout
+    python tests/mutation/run_mutation.py [--shards=N] [target ...]      targets: engine crypto transport fanout
+
+``--shards=N`` splits each target's mutants into N sessions (trees of their own), two running at a time.
 """
 
 import json
@@ -67,9 +69,31 @@ def tree_for(name):
     return root, collection
 
 
-def run_target(name):
+def _cosmic_ray(command, collection, env, name):
+    completed = subprocess.run([os.path.join(BIN, command[0])] + command[1:], cwd=collection, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
+    if completed.returncode != 0:
+        raise SystemExit('%s failed for %s:\n%s' % (' '.join(command), name, completed.stdout.decode()[-3000:]))
+
+
+def _keep_shard(session, shard, shards):
+    """Leave this shard's mutants to run: the others are marked done (skipped) in this session."""
+    db = sqlite3.connect(session)
+    pending = [row[0] for row in db.execute('SELECT job_id FROM work_items WHERE job_id NOT IN (SELECT job_id FROM work_results) '
+                                            'ORDER BY job_id')]
+    others = [job for position, job in enumerate(pending) if position % shards != shard]
+    db.executemany('INSERT INTO work_results (job_id, worker_outcome, output, test_outcome, diff) VALUES (?, "SKIPPED", "", NULL, "")',
+                   [(job,) for job in others])
+    db.commit()
+    db.close()
+    return set(others)
+
+
+def run_shard(job):
+    """One shard of one target in a tree of its own: Cosmic Ray's init, operator filter, baseline and exec."""
+    name, shard, shards = job
     path, tests = TARGETS[name]
-    root, collection = tree_for(name)
+    root, collection = tree_for('%s-%d' % (name, shard))
     config = os.path.join(root, 'cosmic-ray.toml')
     session = os.path.join(root, 'session.sqlite')
     with open(config, 'w') as handle:
@@ -78,50 +102,55 @@ def run_target(name):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.path.join(collection, 'tests', 'simulator')]),
                ANSIBLE_COLLECTIONS_PATH=root, PYTHONDONTWRITEBYTECODE='1')
     started = time.monotonic()
-    for command in (['cosmic-ray', 'init', config, session], ['cr-filter-operators', session, config],
-                    ['cosmic-ray', 'baseline', config], ['cosmic-ray', 'exec', config, session]):
-        completed = subprocess.run([os.path.join(BIN, command[0])] + command[1:], cwd=collection, env=env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
-        if completed.returncode != 0:
-            raise SystemExit('%s failed for %s:\n%s' % (' '.join(command), name, completed.stdout.decode()[-3000:]))
-    return name, path, survivors_of(session), time.monotonic() - started
+    _cosmic_ray(['cosmic-ray', 'init', config, session], collection, env, name)
+    _cosmic_ray(['cr-filter-operators', session, config], collection, env, name)
+    elsewhere = _keep_shard(session, shard, shards)
+    _cosmic_ray(['cosmic-ray', 'baseline', config], collection, env, name)
+    _cosmic_ray(['cosmic-ray', 'exec', config, session], collection, env, name)
+    return name, survivors_of(session, elsewhere), time.monotonic() - started
 
 
-def survivors_of(session):
-    """(killed, total, [survivor description]) from a Cosmic Ray session (its own SQLite tables)."""
+def survivors_of(session, elsewhere=()):
+    """{killed, total, survivors} from a Cosmic Ray session (its own SQLite tables); ``elsewhere``: other shards' jobs."""
     db = sqlite3.connect(session)
-    rows = db.execute('SELECT s.operator_name, s.start_pos_row, s.definition_name, r.test_outcome, r.worker_outcome '
+    rows = db.execute('SELECT s.job_id, s.operator_name, s.start_pos_row, s.definition_name, r.test_outcome, r.worker_outcome '
                       'FROM mutation_specs s JOIN work_results r ON r.job_id = s.job_id').fetchall()
-    skipped = db.execute('SELECT COUNT(*) FROM work_results WHERE worker_outcome = "SKIPPED"').fetchone()[0]
     db.close()
-    counted = [row for row in rows if row[4] != 'SKIPPED']
-    survived = sorted((row for row in counted if row[3] == 'SURVIVED'), key=lambda row: row[1])
-    return dict(total=len(counted), killed=len(counted) - len(survived), skipped=skipped,
-                survivors=['line %d (%s): %s' % (row[1], row[2] or 'module', row[0]) for row in survived])
+    counted = [row for row in rows if row[5] != 'SKIPPED' and row[0] not in elsewhere]
+    survived = [row for row in counted if row[4] == 'SURVIVED']
+    return dict(total=len(counted), killed=len(counted) - len(survived),
+                survivors=[(row[2], '%s (%s)' % (row[3] or 'module', row[1])) for row in survived])
 
 
-def main(names):
-    names = names or list(TARGETS)
+def main(args):
+    shards = 1
+    if args and args[0].startswith('--shards='):
+        shards = int(args.pop(0).split('=', 1)[1])
+    names = args or list(TARGETS)
     unknown = [name for name in names if name not in TARGETS]
     if unknown:
         raise SystemExit('unknown target(s) %s; known: %s' % (', '.join(unknown), ', '.join(TARGETS)))
     started = time.monotonic()
     os.makedirs(WORK, exist_ok=True)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(run_target, names))
+        results = list(pool.map(run_shard, [(name, shard, shards) for name in names for shard in range(shards)]))
     report = {}
-    total = killed = 0
-    for name, path, outcome, seconds in results:
-        total += outcome['total']
-        killed += outcome['killed']
-        score = 100.0 * outcome['killed'] / outcome['total'] if outcome['total'] else 100.0
-        report[name] = dict(outcome, file=path, score=round(score, 1), seconds=round(seconds))
-        print('%-10s %-40s %4d/%-4d killed  %5.1f %%  (%d s)' % (name, path, outcome['killed'], outcome['total'], score, seconds))
-        for survivor in outcome['survivors']:
+    for name in names:
+        parts = [(outcome, seconds) for target, outcome, seconds in results if target == name]
+        killed, total = sum(p[0]['killed'] for p in parts), sum(p[0]['total'] for p in parts)
+        survivors = sorted(s for p in parts for s in p[0]['survivors'])
+        score = 100.0 * killed / total if total else 100.0
+        report[name] = dict(file=TARGETS[name][0], killed=killed, total=total, score=round(score, 1),
+                            seconds=round(max(p[1] for p in parts)), survivors=['line %d: %s' % s for s in survivors])
+    for name, entry in report.items():
+        print('%-10s %-40s %4d/%-4d killed  %5.1f %%  (%d s)'
+              % (name, entry['file'], entry['killed'], entry['total'], entry['score'], entry['seconds']))
+        for survivor in entry['survivors']:
             print('    survived: %s' % survivor)
+    killed, total = sum(e['killed'] for e in report.values()), sum(e['total'] for e in report.values())
     score = 100.0 * killed / total if total else 100.0
     print('overall: %d/%d killed, %.1f %% in %.0f s' % (killed, total, score, time.monotonic() - started))
-    with open(os.path.join(WORK, 'report.json'), 'w') as handle:
+    with open(os.path.join(WORK, 'report-%s.json' % '-'.join(names)), 'w') as handle:
         json.dump(dict(report, overall=dict(killed=killed, total=total, score=round(score, 1))), handle, indent=1)
 
 
