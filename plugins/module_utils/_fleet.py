@@ -28,35 +28,41 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power, validate as validate_power
 
-STATES = ('curtailed', 'off', 'restored')
 
-# The whatsminer_power parameters a fan-out run does not set.
+# The whatsminer_power parameters a fan-out run does not set (wait_timeout comes from the task).
 _POWER_DEFAULTS = dict(
     mining=None, mode=None, power_limit=None, target_freq_percent=None, power_percent=None,
-    power_percent_method='fast', restore_power_percent=False, power=None, fast_boot=None, upfreq_speed=None,
-    wait=True, wait_timeout=300,
+    power_percent_method='fast', restore_power_percent=False, power=None, fast_boot=None, upfreq_speed=None, wait=True,
 )
+
+
+def _curtailed(params):
+    if params.get('power_percent') is None and params.get('power') is None:
+        raise ModuleFailure('state=curtailed needs power_percent or power')
+    # power percent and power targets do not restart btminer and cannot be read back: nothing to wait for
+    return dict(power_percent=params.get('power_percent'), power=params.get('power'), wait=False)
+
+
+def _off(params):
+    if params.get('power_percent') is not None or params.get('power') is not None:
+        raise ModuleFailure('state=off stops mining; power_percent and power cannot be combined with it')
+    return dict(mining=False)
+
+
+def _restored(params):
+    if params.get('power_percent') is not None:
+        raise ModuleFailure('state=restored undoes power_percent; it cannot be combined with it '
+                            '(power sets the normal power target back)')
+    return dict(mining=True, restore_power_percent=True)
+
+
+_STATES = dict(curtailed=_curtailed, off=_off, restored=_restored)
 
 
 def power_params(params):
     """The whatsminer_power parameters that bring one miner to ``params['state']``."""
-    state = params['state']
     wanted = dict(_POWER_DEFAULTS, power_percent_method=params['power_percent_method'], wait_timeout=params['wait_timeout'])
-    if state == 'curtailed':
-        # power percent and power targets do not restart btminer and cannot be read back: nothing to wait for
-        wanted['wait'] = False
-        if params.get('power_percent') is None and params.get('power') is None:
-            raise ModuleFailure('state=curtailed needs power_percent or power')
-        wanted.update(power_percent=params.get('power_percent'), power=params.get('power'))
-    elif state == 'off':
-        if params.get('power_percent') is not None or params.get('power') is not None:
-            raise ModuleFailure('state=off stops mining; power_percent and power cannot be combined with it')
-        wanted.update(mining=False)
-    else:
-        if params.get('power_percent') is not None:
-            raise ModuleFailure('state=restored undoes power_percent; it cannot be combined with it '
-                                '(power sets the normal power target back)')
-        wanted.update(mining=True, restore_power_percent=True)
+    wanted.update(_STATES[params['state']](params))
     return wanted
 
 
@@ -236,6 +242,6 @@ def fleet_power(ctx, client_factory=None):
         with ThreadPoolExecutor(max_workers=min(params['concurrency'], len(miners)), thread_name_prefix='whatsminer-fleet') as pool:
             list(pool.map(work, range(len(miners))))
     summary = summarize(outcomes, time.monotonic() - started)
-    result = dict(changed=summary['changed'] > 0, miners=outcomes, summary=summary)
+    result = dict(changed=bool(summary['changed']), miners=outcomes, summary=summary)
     _judge(ctx, params, outcomes, summary, result)
     return result

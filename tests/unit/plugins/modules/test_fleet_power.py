@@ -168,3 +168,46 @@ def test_a_miner_without_any_password_is_refused_before_any_is_touched():
     assert result['failed'] is True and 'missing for rack1-a, rack1-b' in result['msg'], result
     assert all(device.calls == [] for device in devices.values())
     assert 'missing for rack1-a' in _run(_devices(count=2), check_mode=True, state='off', miners=miners, password=None)['msg']
+
+
+def test_the_power_after_is_the_power_logics_own_read_back_unless_it_settles(monkeypatch, curtailing):
+    """Without settle time the summary read a moment ago serves; with it, the miner is asked again."""
+    monkeypatch.setattr(fleet.time, 'sleep', lambda seconds: None)
+    quick, settled = _devices(count=1), _devices(count=1)
+    _run(quick, state='off')
+    _run(settled, state='off', settle_seconds=5)
+    reads = [[call for call in next(iter(d.values())).calls if call == ('read', 'summary')] for d in (quick, settled)]
+    assert len(reads[1]) == len(reads[0]) + 1
+
+
+def test_a_power_that_cannot_be_read_after_the_change_is_said(monkeypatch):
+    devices = _devices(count=1)
+    monkeypatch.setitem(fake_device.EFFECTS, 'set_power_pct', lambda device, params: setattr(device, 'down', 10 ** 6))
+    result = _run(devices, state='curtailed', power_percent=50)
+    miner = result['miners'][0]
+    assert miner['changed'] is True and miner['failed'] is False and miner['outcome'] == 'curtailed'
+    assert miner['msg'].startswith('changed, but the power could not be read back') and miner['power_after_w'] is None
+    assert miner['shed_w'] is None
+
+
+def test_failures_within_the_limit_warn_and_do_not_fail_the_task():
+    devices = _devices(count=4)
+    devices['192.0.2.4'].down = 10 ** 6
+    result = _run(devices, state='off', max_fail_percentage=60)
+    assert not result.get('failed') and 'within max_fail_percentage 60' in ' '.join(result['warnings']), result
+
+
+def test_restored_changes_when_only_its_first_step_does():
+    devices = _devices(count=1)
+    device = devices['192.0.2.1']
+    device.sections['status']['mining'] = False
+    result = _run(devices, state='restored', power=3000)
+    assert result['changed'] is True and result['miners'][0]['changed'] is True
+    assert device.writes == ['power_on', 'restore_power_pct', 'set_power'] and result['miners'][0]['mining'] is True
+
+
+def test_the_refusal_lists_at_most_ten_miners_without_a_password():
+    devices = _devices(count=1)
+    miners = [dict(host='192.0.2.%d' % n, api='v2', name='m%02d' % n) for n in range(1, 13)]
+    message = _run(devices, state='off', miners=miners, password=None)['msg']
+    assert 'm10' in message and 'm11' not in message
