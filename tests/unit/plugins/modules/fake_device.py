@@ -23,7 +23,7 @@ import hashlib
 from ansible_collections.minerops.whatsminer.plugins.module_utils import replies
 from ansible_collections.minerops.whatsminer.plugins.module_utils._miner import V2Miner, V3Miner, Miner
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import CONNECTION_ARGUMENT_SPEC, TaskContext, execute
-from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerUnreachable, OutcomeUnknown, WrongPassword
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerUnreachable, OutcomeUnknown, Unsupported, WrongPassword
 
 HOST = '192.0.2.10'
 FIRMWARE = '20240101.16.REL'
@@ -124,6 +124,7 @@ class FakeDevice:
         self.down = 0
         self.ignore = set()
         self.lose_reply = set()
+        self.unsupported = set()  # sections whose command this firmware lacks (14 "invalid cmd")
         self.settings = None if api == 'v2' else dict(temp_offset=0, fan_zero_speed=False, poweroff_cool=True,
                                                       heat_mode='normal', timezone=None, syslog=None, web_pools=True,
                                                       upfreq_speed=0)
@@ -138,6 +139,8 @@ class FakeDevice:
 
     def read(self, section):
         self.calls.append(('read', section))
+        if section in self.unsupported:
+            raise Unsupported(14, 'invalid cmd', command=section, host=HOST, port=4028)
         if self.down:
             self.down -= 1
             raise MinerUnreachable(HOST, 4028, 'restarting')

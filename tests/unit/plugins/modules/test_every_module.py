@@ -553,3 +553,23 @@ def test_every_password_option_is_no_log():
                 assert option.get('no_log') is True, '%s: %s is not no_log' % (info.name, name)
                 checked.append('%s:%s' % (info.name, name))
     assert 'whatsminer_pools:pools.password' in checked and 'whatsminer_password:new_password' in checked, checked
+
+
+def test_a_section_the_firmware_lacks_leaves_its_settings_unverified_not_the_others():
+    device = FakeDevice()
+    device.unsupported.add('miner_info')
+    result = run_task(whatsminer_power, device, mode='normal', upfreq_speed=2)
+    assert not result.get('failed'), result
+    assert device.writes == ['adjust_upfreq_speed'] and result['unverified'] == ['upfreq_speed']
+
+
+def test_a_setting_the_miner_reports_is_compared_with_the_miner_not_the_record():
+    device = FakeDevice()
+    device.sections['miner_info']['upfreq_speed'] = 3
+    result = run_task(whatsminer_power, device, upfreq_speed=3, record_slot='msg7')
+    assert result['changed'] is False and device.writes == [], result
+
+
+def test_nothing_unverified_means_no_warning():
+    result = run_task(whatsminer_power, FakeDevice(), mode='normal')
+    assert result['changed'] is False and not result.get('warnings'), result
