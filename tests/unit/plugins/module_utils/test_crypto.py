@@ -187,3 +187,23 @@ def test_decrypt_takes_base64_without_padding_or_with_line_breaks():
 def test_token_credentials_keep_the_last_four_characters_of_the_time():
     creds = crypto.TokenCredentials.from_token_reply(PASSWORD, {'time': '170000' + TIME4, 'salt': SALT, 'newsalt': NEWSALT})
     assert creds.time4 == TIME4 and creds.sign == SIGN
+
+
+def test_v3_parameters_are_utf8_json_and_text_that_is_not_json_stays_text():
+    digest = b'k' * 32
+    blob = crypto.encrypt_param(digest, {'worker': 'caf\u00e9'})
+    assert crypto.decrypt(digest, blob) == '{"worker":"caf\u00e9"}'.encode('utf-8')
+    assert crypto.decrypt_param(digest, crypto.encrypt_param(digest, '"hello"')) == 'hello'
+    assert crypto.decrypt_param(digest, crypto.encrypt_param(digest, '"[1]"')) == [1]
+
+
+def test_v2_commands_are_ascii_json():
+    creds = crypto.TokenCredentials.from_token_reply(PASSWORD, {'time': TIME4, 'salt': SALT, 'newsalt': NEWSALT})
+    wire = json.loads(creds.encrypt_command({'cmd': 'set_zone', 'zonename': 'Europe/Z\u00fcrich'}))
+    assert b'\\u00fc' in creds.decrypt_reply(wire['data'])
+
+
+def test_token_credentials_remember_when_they_were_made():
+    import time
+    assert crypto.TokenCredentials('k', 's', b'a', created=12.5).created == 12.5
+    assert abs(crypto.TokenCredentials('k', 's', b'a').created - time.time()) < 5
