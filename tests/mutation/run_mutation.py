@@ -36,7 +36,8 @@ TARGETS = {
                                                   UNIT + 'module_utils/test_client_v3.py']),
     'transport': ('plugins/module_utils/transport.py', [UNIT + 'module_utils/test_transport.py', UNIT + 'module_utils/test_client.py',
                                                         UNIT + 'module_utils/test_client_v3.py']),
-    'fanout': ('plugins/module_utils/_fleet.py', [UNIT + 'modules/test_every_module.py', UNIT + 'module_utils/test_fuzz_bad_input.py']),
+    'fanout': ('plugins/module_utils/_fleet.py', [UNIT + 'modules/test_fleet_power.py', UNIT + 'modules/test_every_module.py',
+                                                  UNIT + 'module_utils/test_fuzz_bad_input.py']),
 }
 # Operators left out: replacing "%" (here: string formatting of messages) and the bitwise, shift, power and
 # floor-division variants of each arithmetic operator multiply the mutants without telling more.
