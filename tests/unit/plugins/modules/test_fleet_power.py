@@ -211,3 +211,17 @@ def test_the_refusal_lists_at_most_ten_miners_without_a_password():
     miners = [dict(host='192.0.2.%d' % n, api='v2', name='m%02d' % n) for n in range(1, 13)]
     message = _run(devices, state='off', miners=miners, password=None)['msg']
     assert 'm10' in message and 'm11' not in message
+
+
+def test_curtailed_to_a_power_target_sends_it_once():
+    devices = _devices(count=1)
+    result = _run(devices, state='curtailed', power=2500)
+    assert not result.get('failed') and devices['192.0.2.1'].writes == ['set_power'], result
+
+
+def test_a_ramp_is_accepted_and_spreads_the_miners(monkeypatch):
+    slept = []
+    monkeypatch.setattr(fleet.time, 'sleep', slept.append)
+    result = _run(_devices(count=2), state='off', ramp_seconds=4, concurrency=1)
+    assert not result.get('failed') and result['summary']['ok'] == 2, result
+    assert slept and max(slept) <= 2.0
