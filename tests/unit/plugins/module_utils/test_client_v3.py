@@ -942,6 +942,17 @@ def test_firmware_header_checks():
     bad = bytearray(image)
     struct.pack_into('<I', bad, 20, 65)
     assert parse_firmware_header(bytes(bad[:6812]), len(bad)) is None          # too many packages
+    struct.pack_into('<I', bad, 20, 64)
+    assert len(parse_firmware_header(bytes(bad[:6812]), len(bad))) == 64      # 64 records: empty ones after the first
+    struct.pack_into('<I', bad, 20, 0)
+    assert parse_firmware_header(bytes(bad[:6812]), len(bad)) is None          # no package
+    assert parse_firmware_header(None, len(image)) is None
+    assert parse_firmware_header(image[:6812], 6811) is None                   # a file shorter than a header
+    assert parse_firmware_header(image[:6812], len(image)) == [dict(chiptype='h616', platform='y', offset=6812, size=30)]
+    package_beyond = bytearray(image)
+    struct.pack_into('<I', package_beyond, 16, 0)  # the header's data size says 0, the package still runs past the end
+    struct.pack_into('<II', package_beyond, 24 + 32, 6812, 31)
+    assert parse_firmware_header(bytes(package_beyond[:6812]), len(image)) is None
 
 
 def test_upload_firmware_refused_before_ready(v3, fake):
