@@ -543,7 +543,6 @@ class FrameLink(object):
         self.decoder = FrameDecoder(max_bytes)
         self._clock = clock
         self.last_used = clock()
-        self.exchanges = 0
 
     def begin(self, deadline):
         """Start the deadline of the next exchange: a :class:`Deadline`, or seconds."""
@@ -597,7 +596,6 @@ class FrameLink(object):
             except ProtocolError as exc:
                 raise exc.with_endpoint(self.host, self.port)
             if frame is not None:
-                self.exchanges += 1
                 return frame
             self.decoder.feed(self._recv(timeout, command, self.decoder.pending))
 
