@@ -150,9 +150,10 @@ def test_lift_sections_keeps_original():
 def test_write_token_and_encryption(server, h, miner):
     server.add(miner.get_token(), miner.encrypted(h.envelope(131, 'API command OK')))
     client = make_client(server)
+    assert client.writes_sent == 0
     reply = client.write('set_led', param='auto')
     assert reply['Code'] == 131 and reply['Msg'] == 'API command OK'
-    assert client.requests_sent == ['get_token', 'set_led']
+    assert client.requests_sent == ['get_token', 'set_led'] and client.writes_sent == 1
     request = miner.decrypted[0]
     assert request['cmd'] == 'set_led' and request['param'] == 'auto' and request['token'] in miner.tokens
     assert list(request) == ['cmd', 'param', 'token']
