@@ -445,11 +445,11 @@ def test_fleet_power_fails_the_task_only_beyond_its_max_fail_percentage(limit, f
 
 def test_power_reports_each_restart_waited_for(monkeypatch):
     device = FakeDevice()
-    monkeypatch.setattr(restart, 'wait_for_restart', lambda *args, **kwargs: setattr(device, 'down', 0) or 1.25)
+    monkeypatch.setattr(restart, 'wait_for_restart', lambda *args, **kwargs: setattr(device, 'down', 0) or 1.26)
     result = run_task(whatsminer_power, device, mode='low', power_limit=3000)
     assert not result.get('failed'), result
     assert result['pending_restart'] is False and result['no_reply'] == []
-    assert result['restart_seconds'] == 2.5  # two restarts, each waited for
+    assert result['restart_seconds'] == 2.6  # two restarts of 1.26 s, added up to a tenth of a second each time
 
 
 def test_power_without_wait_reports_the_restart_pending():
@@ -573,3 +573,24 @@ def test_a_setting_the_miner_reports_is_compared_with_the_miner_not_the_record()
 def test_nothing_unverified_means_no_warning():
     result = run_task(whatsminer_power, FakeDevice(), mode='normal')
     assert result['changed'] is False and not result.get('warnings'), result
+
+
+def test_the_unverified_warning_suggests_record_slot_only_where_it_helps():
+    cooling = run_task(whatsminer_cooling, FakeDevice(), temp_offset=-5)
+    assert '(set record_slot' in ' '.join(cooling['warnings'])
+    power = run_task(whatsminer_power, FakeDevice(), power_percent=50)
+    assert 'cannot be read back' in ' '.join(power['warnings']) and '(set record_slot' not in ' '.join(power['warnings'])
+
+
+def test_a_run_time_target_is_never_written_into_the_record():
+    device = FakeDevice()
+    result = run_task(whatsminer_power, device, power_percent=50, upfreq_speed=2, record_slot='msg7')
+    assert not result.get('failed'), result
+    assert device.writes[-1] == 'set_customer_msg' and 'us=' in device.sections['customer_msg']['msg7']
+
+
+def test_a_value_read_back_equal_but_not_the_same_object_is_verified():
+    device = FakeDevice(api='v3')
+    result = run_task(whatsminer_settings, device, timezone='CET-1CEST', zonename='Europe/Berlin')
+    assert not result.get('failed') and result['changed'] is True, result
+    assert run_task(whatsminer_settings, device, timezone='CET-1CEST', zonename='Europe/Berlin')['changed'] is False
