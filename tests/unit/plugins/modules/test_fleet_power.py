@@ -18,10 +18,19 @@ from .fake_device import FakeDevice, run_task
 WATTS = (3400, 3300, 3500)
 
 
+SLEPT = []
+
+
 @pytest.fixture(autouse=True)
 def fake_clock(monkeypatch):
+    """One clock for the whole module (restart waits, ramp, settle): a sleep moves it on and is recorded in SLEPT."""
     now = [1000.0]
-    monkeypatch.setattr(restart.time, 'sleep', lambda seconds: now.__setitem__(0, now[0] + seconds))
+    SLEPT[:] = []
+
+    def sleep(seconds):
+        SLEPT.append(seconds)
+        now[0] += seconds
+    monkeypatch.setattr(restart.time, 'sleep', sleep)
     monkeypatch.setattr(restart.time, 'monotonic', lambda: now[0])
 
 
@@ -45,7 +54,7 @@ def _devices(count=3, **kwargs):
 
 def _run(devices, check_mode=False, **params):
     first = next(iter(devices.values()))
-    miners = params.pop('miners', None) or [dict(host=host, api='v2') for host in devices]
+    miners = params.pop('miners') if 'miners' in params else [dict(host=host, api='v2') for host in devices]
     params.setdefault('settle_seconds', 0)
     return run_task(whatsminer_fleet_power, first, check_mode, miners=miners,
                     handler=lambda ctx: whatsminer_fleet_power.run(ctx, lambda host, **options: devices[host].factory(host, **options)),
@@ -225,3 +234,26 @@ def test_a_ramp_is_accepted_and_spreads_the_miners(monkeypatch):
     result = _run(_devices(count=2), state='off', ramp_seconds=4, concurrency=1)
     assert not result.get('failed') and result['summary']['ok'] == 2, result
     assert slept and max(slept) <= 2.0
+
+
+def test_the_summary_rounds_and_counts_as_documented():
+    devices = _devices(count=6)
+    devices['192.0.2.1'].sections['summary']['power'] = 1234.5678
+    devices['192.0.2.4'].down = devices['192.0.2.5'].down = 10 ** 6
+    devices['192.0.2.6'].password = 'another'
+    summary = _run(devices, state='off', max_fail_percentage=100)['summary']
+    assert (summary['failed'], summary['unreachable'], summary['failed_percent']) == (3, 2, 50.0)
+    assert summary['power_before_kw'] == round((1234.5678 + 3300 + 3500) / 1000.0, 3) == 8.035
+    one_of_three = _devices(count=3)
+    one_of_three['192.0.2.3'].down = 10 ** 6
+    assert _run(one_of_three, state='off', max_fail_percentage=100)['summary']['failed_percent'] == 33.3
+    empty = _run(_devices(count=1), state='off', miners=[{'host': '192.0.2.1', 'api': 'v2'}][:0])
+    assert empty['summary']['failed_percent'] == 0.0 and empty['summary']['total'] == 0
+
+
+def test_settle_time_already_spent_on_a_restart_is_not_slept_again():
+    _run(_devices(count=1), state='curtailed', power_percent=50, settle_seconds=0.5)
+    assert SLEPT == [0.5]
+    SLEPT[:] = []
+    _run(_devices(count=1), state='off', settle_seconds=0.5)
+    assert SLEPT and min(SLEPT) > 0 and sum(SLEPT) >= 0.5  # the power-off wait spent the settle time: no negative sleep
