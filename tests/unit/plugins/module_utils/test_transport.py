@@ -174,6 +174,12 @@ def test_default_reply_cap_is_one_mib():
     (b'[1,2]x', 5),
     (b'{"a":', -1),
     (b'', -1),
+    (b'\t\r\n{}', 5),
+    (b'{"a":"\\\\"}x', 10),  # an escaped backslash ends the escape: the next quote closes the string
+    (b'{"a":"x\\"y"}', 12),  # an escaped quote does not close the string: the one after y does
+    (b'{"!":1}}', 7),  # "!" sorts below the quote character: still just a string
+    (b'{"a":{}}', 8),
+    (b'{"}":"{"}', 9),
 ])
 def test_json_end_scanner(data, end):
     assert JsonEndScanner().feed(data) == end
@@ -352,3 +358,26 @@ def test_deadline_step():
     with pytest.raises(MinerTimeout) as info:
         deadline.step(5, 'h', 1, 'send')
     assert info.value.phase == 'send' and info.value.seconds == 2
+
+
+@pytest.mark.parametrize('bad', [b'x{}', b' ]', b'"a"'])
+def test_json_end_scanner_refuses_what_does_not_start_an_object(bad):
+    with pytest.raises(ProtocolError) as info:
+        JsonEndScanner().feed(bad)
+    assert 'does not start with a JSON object' in str(info.value)
+
+
+@pytest.mark.parametrize('value', [None, 'twelve', -1, 1.5, [3]])
+def test_announced_length_refuses_what_is_not_a_byte_count(value):
+    with pytest.raises(ProtocolError) as info:
+        transport_module.announced_length({'Msg': {'size': value}}, {'size': value}, 'size', 'download_logs', 100, 'h', 1)
+    assert 'no usable size' in str(info.value)
+
+
+def test_announced_length_takes_a_count_up_to_its_limit():
+    assert transport_module.announced_length({}, {'size': '100'}, 'size', 'download_logs', 100, 'h', 1) == 100
+    assert transport_module.announced_length({}, {'size': 0}, 'size', 'download_logs', 100, 'h', 1) == 0
+    with pytest.raises(ProtocolError, match='exceeds the limit of 100 bytes'):
+        transport_module.announced_length({}, {'size': 101}, 'size', 'download_logs', 100, 'h', 1)
+    with pytest.raises(ProtocolError, match='no usable size'):
+        transport_module.announced_length({}, 'not a dict', 'size', 'download_logs', 100, 'h', 1)
