@@ -104,6 +104,8 @@ EFFECTS = dict(
     set_temp_offset=lambda device, params: _read_back(device, temp_offset=int(params['temp_offset'])),
     set_fan_zero_speed=lambda device, params: _read_back(device, fan_zero_speed=params['fan_zero_speed'] == '1'),
     set_poweroff_cool=lambda device, params: _read_back(device, poweroff_cool=params['poweroff_cool'] == '1'),
+    # a new string object, as a reply parsed from the wire would be
+    set_heat_mode=lambda device, params: _read_back(device, heat_mode=params['mode'].encode().decode()),
     set_zone=lambda device, params: _read_back(device, timezone=dict(timezone=params['timezone'], zonename=params['zonename'])),
     enable_web_pools=lambda device, params: _read_back(device, web_pools=True),
     disable_web_pools=lambda device, params: _read_back(device, web_pools=False),

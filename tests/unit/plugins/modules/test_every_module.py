@@ -590,6 +590,9 @@ def test_a_run_time_target_is_never_written_into_the_record():
 
 
 def test_a_value_read_back_equal_but_not_the_same_object_is_verified():
+    hydro = FakeDevice(api='v3')
+    result = run_task(whatsminer_cooling, hydro, heat_mode='heating')
+    assert not result.get('failed') and result['changed'] is True, result
     device = FakeDevice(api='v3')
     result = run_task(whatsminer_settings, device, timezone='CET-1CEST', zonename='Europe/Berlin')
     assert not result.get('failed') and result['changed'] is True, result
