@@ -91,11 +91,11 @@ def _watts_to_kw(values):
 class _Schedule:
     """Start times spread evenly over the ramp: miner i may start at ``i * ramp / n``."""
 
-    def __init__(self, count, ramp_seconds, clock=time.monotonic, sleep=time.sleep):
-        self.start = clock()
+    def __init__(self, count, ramp_seconds, clock=None, sleep=None):
+        self._clock = clock or time.monotonic
+        self._sleep = sleep or time.sleep
+        self.start = self._clock()
         self.step = float(ramp_seconds) / count if count and ramp_seconds else 0.0
-        self._clock = clock
-        self._sleep = sleep
 
     def wait_turn(self, index):
         delay = self.start + index * self.step - self._clock()

@@ -257,3 +257,47 @@ def test_settle_time_already_spent_on_a_restart_is_not_slept_again():
     SLEPT[:] = []
     _run(_devices(count=1), state='off', settle_seconds=0.5)
     assert SLEPT and min(SLEPT) > 0 and sum(SLEPT) >= 0.5  # the power-off wait spent the settle time: no negative sleep
+
+
+def test_an_empty_fleet_with_a_ramp_is_fine():
+    result = _run(_devices(count=1), state='off', miners=[], ramp_seconds=5)
+    assert not result.get('failed') and result['summary']['total'] == 0, result
+
+
+def test_a_short_ramp_still_spaces_the_miners():
+    _run(_devices(count=2), state='curtailed', power_percent=50, ramp_seconds=1, concurrency=1)
+    assert 0.5 in SLEPT
+
+
+def test_a_short_settle_time_reads_the_power_again():
+    quick = _devices(count=1)
+    _run(quick, state='off')
+    spent = sum(SLEPT)  # what the power-off wait took on the fake clock
+    settled = _devices(count=1)
+    _run(settled, state='off', settle_seconds=spent + 0.5)
+    reads = [len([c for c in next(iter(d.values())).calls if c == ('read', 'summary')]) for d in (quick, settled)]
+    assert reads[1] == reads[0] + 1
+
+
+def test_outcomes_carry_the_miners_names():
+    devices = _devices(count=2)
+    result = _run(devices, state='off', miners=[dict(host='192.0.2.1', api='v2', name='rack7-a'), dict(host='192.0.2.2', api='v2')])
+    assert [m['name'] for m in result['miners']] == ['rack7-a', '192.0.2.2']
+
+
+def test_shed_per_miner_is_rounded_and_a_miner_without_power_figures_sheds_nothing(curtailing):
+    devices = _devices(count=2)
+    devices['192.0.2.1'].watts = 1234.5678
+    devices['192.0.2.1'].sections['summary']['power'] = 1234.5678
+    devices['192.0.2.2'].sections['summary']['power'] = None
+    result = _run(devices, state='curtailed', power_percent=50)
+    by_host = dict((m['host'], m) for m in result['miners'])
+    assert by_host['192.0.2.1']['shed_w'] == round(1234.5678 - 617.0, 1) == 617.6
+    assert by_host['192.0.2.2']['shed_w'] is None and not by_host['192.0.2.2']['failed']
+
+
+def test_miners_that_each_carry_their_password_need_none_for_the_task():
+    devices = _devices(count=2)
+    miners = [dict(host=host, api='v2', password=device.password) for host, device in devices.items()]
+    result = _run(devices, state='off', miners=miners, password=None)
+    assert not result.get('failed') and result['summary']['ok'] == 2, result
