@@ -156,8 +156,8 @@ class TokenCredentials(object):
         except KeyError:
             raise ProtocolError('get_token reply lacks time, salt or newsalt')
         key = derive_key(password, salt)
-        sign = make_sign(key, time_s[-4:], newsalt)
-        return cls(key, sign, aes_key(key), time_s[-4:], salt, newsalt, msg.get('timeout'))
+        time4 = time_s[-4:]
+        return cls(key, make_sign(key, time4, newsalt), aes_key(key), time4, salt, newsalt, msg.get('timeout'))
 
     @property
     def key(self):

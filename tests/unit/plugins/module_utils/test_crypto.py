@@ -171,6 +171,8 @@ def _raw_encrypt(plain):
     (b'0123456789abcd\x01\x02', b'0123456789abcd\x01\x02'),  # not PKCS#7: the bytes before the last differ
     (b'0123456789abcde\x11', b'0123456789abcde\x11'),  # 17 is no pad length
     (b'\x00' + b'x' * 15, b''),  # cut at the very first NUL
+    (b'\x10' * 16, b''),  # a whole block of padding and nothing else
+    (b'0123456789abc\x04\x04\x03', b'0123456789abc\x04\x04\x03'),  # the last byte says 3, the two before it are not 3
 ])
 def test_decrypt_removes_only_real_pkcs7_padding(plain, expected):
     assert crypto.decrypt(bytes.fromhex(AESKEY_HEX), _raw_encrypt(plain)) == expected
@@ -207,3 +209,15 @@ def test_token_credentials_remember_when_they_were_made():
     import time
     assert crypto.TokenCredentials('k', 's', b'a', created=12.5).created == 12.5
     assert abs(crypto.TokenCredentials('k', 's', b'a').created - time.time()) < 5
+
+
+def test_decrypt_refuses_characters_outside_base64_instead_of_skipping_them():
+    good = _raw_encrypt(b'{"a":1}' + b'\x09' * 9)
+    with pytest.raises(ProtocolError, match='not valid base64'):
+        crypto.decrypt(bytes.fromhex(AESKEY_HEX), '!!!!' + good)
+
+
+def test_decrypt_restores_a_single_missing_pad_character():
+    text = _raw_encrypt(b'x' * 31 + b'\x01')  # 32 bytes: base64 ends with one "="
+    assert text.endswith('=') and not text.endswith('==')
+    assert crypto.decrypt(bytes.fromhex(AESKEY_HEX), text.rstrip('=')) == b'x' * 31
