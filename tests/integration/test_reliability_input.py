@@ -47,7 +47,7 @@ CASES = [
     ('whatsminer_facts', {'gather_subset': ['bogus']}, 'gather_subset'),
     ('whatsminer_facts', {'timeout': -1}, 'timeout'),
     ('whatsminer_led', {'mode': 'auto', 'port': 0}, 'port'),
-    ('whatsminer_fleet_power', {'miners': [{'host': '{{ ansible_host }}'}], 'state': 'curtailed', 'power_percent': 101}, 'power_percent'),
+    ('whatsminer_fleet_power', {'miners': [{'host': '{{ ansible_host }}'}], 'state': 'curtailed', 'power_percent': 201}, 'power_percent'),
 ]
 
 
