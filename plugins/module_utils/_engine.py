@@ -58,16 +58,8 @@ def read_values(miner, names):
     needed = []
     for row in rows:
         needed.extend(section for section in row.sections if section not in needed)
-    try:
-        sections = miner.read_sections(needed) if needed else {}
-    except Unsupported:
-        # A section this firmware lacks (get_miner_info before API 2.0): its settings are not reported.
-        sections = {}
-        for section in needed:
-            try:
-                sections[section] = miner.read(section)
-            except Unsupported:
-                pass
+    # A section this firmware lacks (get_miner_info before API 2.0): its settings are not reported.
+    sections = miner.read_offered(needed, lacking=Unsupported)[0] if needed else {}
     return dict((row.name, row.read(sections) if all(section in sections for section in row.sections) else None) for row in rows)
 
 
@@ -98,7 +90,7 @@ def _checked(ctx, wanted):
     return managed
 
 
-def _refuse_blind_restarts(ctx, managed, before, restarting):
+def _refuse_blind_restarts(ctx, before, restarting):
     """A setting that restarts btminer but that this firmware does not report would restart it on every run,
     never verified: refuse it before anything is sent, naming the firmware."""
     blind = sorted(name for name in restarting if SETTINGS[name].read is not None and name not in before)
@@ -134,7 +126,7 @@ def plan(ctx, wanted, secret=(), report=()):
     # A readable setting the firmware leaves out (older firmware) is compared like a write-only one.
     before = dict((name, value) for name, value in current.items() if name in managed and value is not None)
     restarting = [name for name, value in managed.items() if SETTINGS[name].restarts_on(ctx.miner, value, ctx.params)]
-    _refuse_blind_restarts(ctx, managed, before, restarting)
+    _refuse_blind_restarts(ctx, before, restarting)
     send = [name for name, value in managed.items() if name in before and before[name] != value]
     record, compared = _compare_with_record(ctx, managed, before, send, secret)
     unverified = [name for name in managed if name not in before and name not in compared]

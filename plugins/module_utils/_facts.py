@@ -8,7 +8,6 @@ from __future__ import annotations
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     format_endpoint,
     MinerTimeout,
-    InvalidCommand,
     MinerUnreachable,
     ModuleFailure,
 )
@@ -62,21 +61,13 @@ def read_sections(miner, subsets, missing=None):
     "invalid cmd") leaves that subset out: it is named in ``missing`` (a list) when one is given, else
     the error is raised. ``version`` and ``status`` are never optional.
     """
-    try:
-        sections = miner.read_sections([SUBSET_SECTIONS[name] for name in subsets])
-        return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets)
-    except InvalidCommand:
-        if missing is None:
-            raise
-    found = {}
-    for name in subsets:
-        try:
-            found[name] = miner.read(SUBSET_SECTIONS[name])
-        except InvalidCommand:
-            if name in MIN_SUBSETS:
-                raise
-            missing.append(name)
-    return found
+    wanted = [SUBSET_SECTIONS[name] for name in subsets]
+    if missing is None:
+        sections = miner.read_sections(wanted)
+    else:
+        sections, lacking = miner.read_offered(wanted, required=[SUBSET_SECTIONS[name] for name in MIN_SUBSETS])
+        missing.extend(name for name in subsets if SUBSET_SECTIONS[name] in lacking)
+    return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets if SUBSET_SECTIONS[name] in sections)
 
 
 def _round(value, digits=3):

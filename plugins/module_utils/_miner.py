@@ -108,6 +108,24 @@ class Miner:
         with self.snapshot():
             return dict((section, self.read(section)) for section in sections)
 
+    def read_offered(self, sections, required=(), lacking=InvalidCommand):
+        """``(found, missing)``: the sections in as few requests as the API allows, leaving out (in ``missing``) each
+        one whose command this firmware lacks (``lacking`` raised: older firmware answers 14 "invalid cmd"), unless
+        it is ``required``."""
+        try:
+            return self.read_sections(sections), []
+        except lacking:
+            pass
+        found, missing = {}, []
+        for section in sections:
+            try:
+                found[section] = self.read(section)
+            except lacking:
+                if section in required:
+                    raise
+                missing.append(section)
+        return found, missing
+
     def remember(self, values):
         """The next read of each section in ``values`` returns that value (read a moment ago) instead of asking again."""
         self._remembered.update(values)
