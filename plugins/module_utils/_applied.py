@@ -30,8 +30,8 @@ import hashlib
 import hmac
 import json
 import random
-import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import pause
 from ansible_collections.minerops.whatsminer.plugins.module_utils._table import RECORD_KEYS
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import ModuleFailure, WhatsMinerError
 
@@ -74,7 +74,7 @@ def format_record(entries):
 class AppliedRecord:
     """What the collection last applied, as recorded on the miner (or nothing without a slot)."""
 
-    _pause = staticmethod(time.sleep)
+    _pause = staticmethod(pause)
 
     def __init__(self, ctx):
         self.ctx = ctx

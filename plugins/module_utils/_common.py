@@ -85,6 +85,8 @@ class TaskContext:
         self.check_mode = check_mode
         self.diff = diff
         self.warnings = []
+        # Where a long fan-out reports how far it has gone (the action plugin shows it; None: nowhere).
+        self.progress = None
         self.commands_sent = []
         self.writes_applied = 0
         self._resolve_path = resolve_path

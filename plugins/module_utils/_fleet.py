@@ -25,6 +25,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     WhatsMinerError,
 )
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import available as green_available, pause, run_all
 from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
 from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power, validate as validate_power
 
@@ -93,7 +94,7 @@ class _Schedule:
 
     def __init__(self, count, ramp_seconds, clock=None, sleep=None):
         self._clock = clock or time.monotonic
-        self._sleep = sleep or time.sleep
+        self._sleep = sleep or pause
         self.start = self._clock()
         self.step = float(ramp_seconds) / count if count and ramp_seconds else 0.0
 
@@ -157,7 +158,7 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
     else:
         settle = params['settle_seconds'] - (time.monotonic() - started)
         if settle > 0:
-            time.sleep(settle)
+            pause(settle)
         try:
             after = _read_after(connection, sections['summary'], settle)
         except WhatsMinerError as exc:
@@ -168,6 +169,49 @@ def drive_miner(index, miner, params, check_mode, schedule, client_factory=None)
     if outcome['power_before_w'] is not None and outcome['power_after_w'] is not None:
         outcome['shed_w'] = round(outcome['power_before_w'] - outcome['power_after_w'], 1)
     return outcome
+
+
+class _Progress:
+    """Tells the operator how far a long fan-out has gone, at most every ``every`` seconds (ctx.progress)."""
+
+    def __init__(self, ctx, total, started, every=5.0, clock=None):
+        self._say = ctx.progress
+        self._clock = clock or time.monotonic
+        self.total, self.started, self.every = total, started, every
+        self.done = self.failed = 0
+        self._next = started + every
+
+    def __call__(self, outcome):
+        self.done += 1
+        self.failed += 1 if outcome['failed'] else 0
+        now = self._clock()
+        if self._say is not None and now >= self._next and self.done < self.total:
+            self._next = now + self.every
+            self._say('%d of %d miners done (%d failed) in %.1f s' % (self.done, self.total, self.failed, now - self.started))
+
+
+def drive_all(miners, drive, concurrency, progress=None, green=True):
+    """``[drive(index) for each miner]``, ``concurrency`` at a time: green tasks on one event loop when the greenlet
+    package is there (the miners' requests at the wire's pace), else a thread pool (also for test doubles that
+    have no sockets: ``green=False``)."""
+    if not miners:
+        return []
+    workers = min(concurrency, len(miners))
+    if green and green_available():
+        return run_all(drive, range(len(miners)), workers, on_done=progress)
+    outcomes = [None] * len(miners)
+    lock = threading.Lock()
+
+    def work(index):
+        outcome = drive(index)
+        with lock:
+            outcomes[index] = outcome
+            if progress is not None:
+                progress(outcome)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-fleet') as pool:
+        list(pool.map(work, range(len(miners))))
+    return outcomes
 
 
 def summarize(outcomes, elapsed):
@@ -230,17 +274,8 @@ def fleet_power(ctx, client_factory=None):
     miners = params['miners']
     started = time.monotonic()
     schedule = _Schedule(len(miners), params['ramp_seconds'])
-    outcomes = [None] * len(miners)
-    lock = threading.Lock()
-
-    def work(index):
-        outcome = drive_miner(index, miners[index], params, ctx.check_mode, schedule, client_factory)
-        with lock:
-            outcomes[index] = outcome
-
-    if miners:
-        with ThreadPoolExecutor(max_workers=min(params['concurrency'], len(miners)), thread_name_prefix='whatsminer-fleet') as pool:
-            list(pool.map(work, range(len(miners))))
+    outcomes = drive_all(miners, lambda index: drive_miner(index, miners[index], params, ctx.check_mode, schedule, client_factory),
+                         params['concurrency'], progress=_Progress(ctx, len(miners), started), green=client_factory is None)
     summary = summarize(outcomes, time.monotonic() - started)
     result = dict(changed=bool(summary['changed']), miners=outcomes, summary=summary)
     _judge(ctx, params, outcomes, summary, result)

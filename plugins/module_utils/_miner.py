@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import re
-import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import pause
 from ansible_collections.minerops.whatsminer.plugins.module_utils import replies, replies_v3
 from ansible_collections.minerops.whatsminer.plugins.module_utils.client import WhatsMinerClient
 from ansible_collections.minerops.whatsminer.plugins.module_utils.client_v3 import WhatsMinerV3Client
@@ -203,7 +203,8 @@ _V2_READS = dict(
 # Writes every public client sends with "respbefore": the miner answers before it stops or reboots.
 RESPOND_BEFORE = ('power_off', 'reboot')
 # cgminer-style reads one request can carry together ("summary+pools").
-_V2_JOINABLE = (('summary', 'pools'), ('boards', 'devices'))
+# Read commands asked in one request (reference_protocol.rst V2.2 §1: two read commands joined with "+").
+_V2_JOINABLE = (('summary', 'pools'), ('summary', 'status'), ('boards', 'devices'))
 
 
 class V2Miner(Miner):
@@ -240,7 +241,8 @@ class V2Miner(Miner):
     def read_sections(self, sections):
         result = {}
         for first, second in _V2_JOINABLE:
-            if first in sections and second in sections and first not in self._remembered and second not in self._remembered:
+            pair = (first, second)
+            if all(section in sections and section not in result and section not in self._remembered for section in pair):
                 result.update(self._read_joined(first, second))
         for section in sections:
             if section not in result:
@@ -514,7 +516,7 @@ class V3Miner(Miner):
 _BUSY_RETRY_SECONDS = 0.5
 
 
-def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DETECT_TIMEOUT, log=None, sleep=time.sleep):
+def probe_v3(host, port=DEFAULT_V3_PORT, timeout=DETECT_TIMEOUT, log=None, sleep=pause):
     """``get.device.info system`` on the V3 port; return the API version text ("3.0.2", or "" if not given).
 
     Returns None when nothing V3 answers (refused, timeout, not a V3 frame, code != 0). Raises

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import pause
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import AppliedRecord
 from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import converge
 from ansible_collections.minerops.whatsminer.plugins.module_utils._restart import send_restarting
@@ -140,4 +141,4 @@ def wait_for_pools(miner, expected, seconds=READBACK_SECONDS, interval=0.5):
         if time.monotonic() >= deadline:
             raise ModuleFailure('the miner accepted update_pools but still reports other pools after %g s' % seconds,
                                 pools=current)
-        time.sleep(interval)
+        pause(interval)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import pause
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
@@ -46,13 +47,13 @@ def wait_for_restart(miner, timeout, went_down=False, down_grace=DOWN_GRACE_SECO
         if not is_answering(miner):
             went_down = True
             break
-        time.sleep(min(interval, 0.5))
+        pause(min(interval, 0.5))
     while True:
         if is_answering(miner):
             return round(time.monotonic() - start, 1)
         if time.monotonic() >= deadline:
             raise ModuleFailure('the miner %s:%s did not answer again within %g s after restarting' % (miner.host, miner.port, timeout))
-        time.sleep(interval)
+        pause(interval)
 
 
 def wait_until(miner, settled, timeout, what, interval=POLL_INTERVAL):
@@ -66,7 +67,7 @@ def wait_until(miner, settled, timeout, what, interval=POLL_INTERVAL):
             pass
         if time.monotonic() - start >= timeout:
             raise ModuleFailure('the miner %s:%s did not reach %s within %g s' % (miner.host, miner.port, what, timeout))
-        time.sleep(interval)
+        pause(interval)
 
 
 def send_restarting(ctx, command, wait, wait_timeout, settled=None, **params):

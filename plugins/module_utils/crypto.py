@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import time
@@ -69,7 +70,15 @@ def derive_key(password, salt):
     """``key = md5-crypt(password, salt)``, only the part after the third ``$``."""
     if password is None:
         raise ValueError('an admin password is required to derive the API key')
-    return _md5_crypt_hash(str(password), salt)
+    if not HAS_PASSLIB:
+        raise MissingLibrary('passlib', 'passlib', PASSLIB_IMPORT_ERROR)
+    return _derived_key(str(password), str(salt))
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_key(password, salt):
+    """Miners with one password share its salt: a fleet-wide task derives each key once (kept in this process only)."""
+    return _md5_crypt_hash(password, salt)
 
 
 def make_sign(key, time4, newsalt):

@@ -368,8 +368,29 @@ def envelope_status(reply):
 # Helpers for normalisers
 # ---------------------------------------------------------------------------
 
+_CANON_RE = re.compile(r'[\s_\-%]+')
+# Canonical spellings of the key sets seen (one per firmware layout): a fan-out reads thousands of replies
+# with the same keys, so each key set is canonicalised once. Bounded: hostile peers cannot grow it for ever.
+_INDEXES = {}
+_MAX_INDEXES = 256
+
+
 def _canon(key):
-    return re.sub(r'[\s_\-%]+', '', str(key)).lower()
+    return _CANON_RE.sub('', str(key)).lower()
+
+
+def _index(data):
+    """``{canonical key: first key of data with that spelling}`` for ``data``'s key set."""
+    keys = tuple(data)
+    index = _INDEXES.get(keys)
+    if index is None:
+        index = {}
+        for key in keys:
+            index.setdefault(_canon(key), key)
+        if len(_INDEXES) >= _MAX_INDEXES:
+            _INDEXES.clear()
+        _INDEXES[keys] = index
+    return index
 
 
 def _lookup(data, *names):
@@ -379,13 +400,11 @@ def _lookup(data, *names):
     for name in names:
         if name in data:
             return data[name]
-    canon = {}
-    for key, value in data.items():
-        canon.setdefault(_canon(key), value)
+    index = _index(data)
     for name in names:
-        c = _canon(name)
-        if c in canon:
-            return canon[c]
+        key = index.get(_canon(name))
+        if key is not None:
+            return data[key]
     return None
 
 

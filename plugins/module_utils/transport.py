@@ -28,6 +28,7 @@ import struct
 import threading
 import time
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import active as green_active, new_socket, pause, resolve as green_resolve
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
@@ -115,6 +116,11 @@ def resolve(host, port, deadline):
     """
     if _is_address(host):
         return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+    if green_active():
+        try:
+            return green_resolve(host, port, deadline.remaining())
+        except socket.timeout:
+            raise deadline.exceeded(host, port, 'resolve')
     outcome = {}
 
     def lookup():
@@ -133,7 +139,7 @@ def resolve(host, port, deadline):
     return outcome['addresses']
 
 
-_new_socket = socket.socket  # replaced by tests that fake connect errors
+_new_socket = new_socket  # a GreenSocket inside a fan-out's green task; replaced by tests that fake connect errors
 
 
 def open_connection(host, port, deadline, connect_timeout=None):
@@ -643,7 +649,7 @@ class ClientBase(object):
         self.writes_sent = 0
         # Injectable for tests.
         self._clock = time.monotonic
-        self._sleep = time.sleep
+        self._sleep = pause
 
     def __str__(self):
         return repr(self)

@@ -21,12 +21,13 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
 from ansible.utils.unsafe_proxy import wrap_var
 
 # Imported here, not lazily: Ansible's linear strategy loads the action plugin class in the
 # controller's main process before it forks a worker per task and host, so everything imported
 # at this point is inherited by the workers instead of being imported again (about 0.1 s each).
-from ansible_collections.minerops.whatsminer.plugins.module_utils import _miner, client, client_v3, _validation as validation  # noqa: F401 pylint: disable=unused-import
+from ansible_collections.minerops.whatsminer.plugins.module_utils import _green, _miner, client, client_v3, _validation as validation  # noqa: F401 pylint: disable=unused-import
 from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import refuse_yaml_booleans
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
     DETECTED_API_FACT,
@@ -35,6 +36,9 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._common import
     TaskContext,
     execute,
 )
+
+
+display = Display()
 
 
 class WhatsMinerActionModule(ActionBase):
@@ -85,6 +89,7 @@ class WhatsMinerActionModule(ActionBase):
             diff=bool(self._task.diff),
             resolve_path=self._resolve_controller_path,
         )
+        ctx.progress = self._progress
         result.update(execute(module.run, ctx))
         if result.get('failed') and self.TARGETS_MINER and not self._task.args.get('host') \
                 and task_vars.get('inventory_hostname') in ('localhost', '127.0.0.1', '::1'):
@@ -96,6 +101,10 @@ class WhatsMinerActionModule(ActionBase):
         # Results carry what miners sent (versions, host names, pool URLs): data, never templates.
         # ansible-core wraps task results too; this does not depend on it.
         return wrap_var(remove_values(result, no_log_values))
+
+    def _progress(self, message):
+        """A line on the operator's screen while the task runs (a fan-out over thousands of miners)."""
+        display.display('%s: %s' % (self._task.get_name(), message))
 
     def _fill_from_host(self, args, task_vars, spec):
         if not args.get('host'):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import TaskContext, execute
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import InvalidCommand
 
 OK = {'STATUS': 'S', 'When': 1700000000, 'Code': 131, 'Msg': 'API command OK', 'Description': ''}
 
@@ -41,6 +42,10 @@ class FakeClient:
         self.calls.append(('read', command))
         reply = self.reads[command]
         return reply() if callable(reply) else reply
+
+    def read_joined(self, *commands):
+        """Like firmware that refuses joined reads: the miner then reads each section on its own."""
+        raise InvalidCommand(14, 'invalid cmd', command='+'.join(commands))
 
     def write(self, command, restarting=False, **params):
         self.calls.append(('write', command, params))

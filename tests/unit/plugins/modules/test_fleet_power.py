@@ -301,3 +301,24 @@ def test_miners_that_each_carry_their_password_need_none_for_the_task():
     miners = [dict(host=host, api='v2', password=device.password) for host, device in devices.items()]
     result = _run(devices, state='off', miners=miners, password=None)
     assert not result.get('failed') and result['summary']['ok'] == 2, result
+
+
+def test_progress_is_told_at_most_every_few_seconds_and_not_at_the_end():
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import _Progress
+    said, now = [], [100.0]
+    ctx = type('Ctx', (), {'progress': staticmethod(said.append)})()
+    progress = _Progress(ctx, 4, started=100.0, every=5.0, clock=lambda: now[0])
+    for clock, failed in ((101.0, False), (105.5, True), (106.0, False), (111.0, False)):
+        now[0] = clock
+        progress(dict(failed=failed))
+    assert said == ['2 of 4 miners done (1 failed) in 5.5 s']  # the last one is the task's own result
+
+
+def test_the_green_and_the_thread_fan_out_give_the_same_outcomes_in_order():
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import drive_all
+    miners = ['a', 'b', 'c', 'd']
+    seen = []
+    for green in (True, False):
+        seen.append(drive_all(miners, lambda index: dict(name=miners[index], failed=False), 2, green=green))
+    assert seen[0] == seen[1] == [dict(name=name, failed=False) for name in miners]
+    assert drive_all([], None, 2) == []
