@@ -15,12 +15,13 @@ export PYTHONPATH := $(COLL_PATH):$(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection demo test units simulator-tests integration sanity bench mutation clean
+.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-curtail mutation clean
 
 help:
 	@echo "make demo   - start a simulated WhatsMiner fleet and run the demo playbook against it"
 	@echo "make test   - unit, simulator, integration and sanity tests"
 	@echo "make bench  - time whatsminer_facts against ansible.builtin.debug over 200 simulated miners"
+	@echo "make bench-curtail - curtail 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml"
 	@echo "make mutation - mutation score of the engine, crypto, transport and fan-out (TARGETS=\"engine crypto\" for some)"
 
 $(STAMP): requirements-dev.txt
@@ -64,6 +65,10 @@ test: units simulator-tests integration sanity
 
 bench: collection
 	$(BIN)/python tests/perf/bench_facts.py
+
+# Curtailment at 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml (BENCH_SIZES="1000" for one).
+bench-curtail: collection
+	cd $(COLL_LINK) && $(BIN)/python tests/perf/bench_curtail.py
 
 # Mutation testing (Cosmic Ray, installed on first use; not part of make test): engine, crypto, transport, fan-out.
 mutation: venv

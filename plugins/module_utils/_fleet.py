@@ -10,6 +10,9 @@ a thousand miners then takes seconds instead of a fork per host.
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -279,4 +282,27 @@ def fleet_power(ctx, client_factory=None):
     summary = summarize(outcomes, time.monotonic() - started)
     result = dict(changed=bool(summary['changed']), miners=outcomes, summary=summary)
     _judge(ctx, params, outcomes, summary, result)
+    if params.get('report_file') and not ctx.check_mode:
+        try:
+            write_report(params['report_file'], dict(miners=outcomes, summary=summary))
+        except OSError as exc:
+            # The miners were driven: their outcomes stay in the result, the task fails saying the file is missing.
+            result.update(failed=True, msg='; '.join(part for part in (result.get('msg'), 'report_file: cannot write %s: %s'
+                                                                        % (params['report_file'], exc.strerror or exc)) if part))
     return result
+
+
+def write_report(path, outcome):
+    """Write ``outcome`` as JSON to ``path`` whole: a reader never sees half a report, a failure leaves the old one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix='.whatsminer-report-', dir=directory)
+    try:
+        with os.fdopen(handle, 'w') as out:
+            json.dump(outcome, out, indent=2, sort_keys=True)
+            out.write('\n')
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise

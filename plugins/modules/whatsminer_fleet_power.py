@@ -10,9 +10,14 @@ module: whatsminer_fleet_power
 short_description: Curtail, stop or restore the power of many WhatsMiners at once from one task (demand response)
 version_added: 0.1.0
 description:
-  - Drives every miner of O(miners) concurrently from a single task on the controller (a thread pool), instead of
+  - Drives every miner of O(miners) concurrently from a single task on the controller, instead of
     one task per host. Grid demand-response programs give seconds to minutes; a thousand miners are curtailed and
     read back in seconds.
+  - Each miner's requests run at the wire's pace on one event loop (the C(greenlet) package, in the collection's
+    requirements; without it, a thread pool). Per miner, curtailing over API V2.2 takes four requests: C(summary+status)
+    (power drawn and mining state, one joined read), C(get_token), the write, and C(summary) (the power read back).
+    Every request has its own deadline (O(timeout)); a miner that does not answer costs its own time, not the fleet's.
+  - On long runs a progress line is shown every five seconds.
   - For each miner it reads the power draw, applies the same logic as M(minerops.whatsminer.whatsminer_power)
     (safe order, restarts awaited), reads the power draw back and reports the outcome. A miner that fails or cannot
     be reached does not stop the others; it is reported in RV(miners) and counted in RV(summary).
@@ -107,7 +112,7 @@ options:
     type: float
     default: 10
   concurrency:
-    description: How many miners are driven at the same time (threads).
+    description: How many miners are driven at the same time.
     type: int
     default: 128
   ramp_seconds:
@@ -128,6 +133,12 @@ options:
         regardless; set V(100) to never fail the task and inspect RV(summary) instead.
     type: float
     default: 0
+  report_file:
+    description:
+      - When set, the outcome (RV(miners) and RV(summary)) is also written there as JSON, on the host the task runs on
+        (the controller), before the task fails for O(max_fail_percentage). The directory is created when missing; the
+        file is replaced whole, never left half written. Not written in check mode.
+    type: path
 notes:
   - The task runs on the Ansible controller and talks to the miners over TCP; nothing runs on the miners.
   - Writes require the miners' write API to be enabled in WhatsMinerTool.
@@ -322,6 +333,7 @@ def argument_spec():
         settle_seconds=dict(type='float', default=0.0),
         wait_timeout=dict(type='int', default=300),
         max_fail_percentage=dict(type='float', default=0.0),
+        report_file=dict(type='path'),
     )
 
 

@@ -45,6 +45,28 @@ def play(fleet, tmp_path, name, extra_vars=None, **kwargs):
     return run_playbook(os.path.join(PLAYBOOKS, name), fleet.inventory, str(tmp_path), extra_vars=extra_vars, **kwargs)
 
 
+PER_HOST = '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: Per host
+      ansible.builtin.include_role:
+        name: minerops.whatsminer.power_curtail
+        tasks_from: per_host
+      vars:
+        power_curtail_state: %s
+'''
+
+
+def curtail_play(fleet, tmp_path, name, extra_vars, fan_out):
+    """curtail.yml / restore.yml (one fan-out task), or the role's per_host entry point in a play of its own."""
+    if fan_out:
+        return play(fleet, tmp_path, name, extra_vars)
+    state = 'restored' if name == 'restore.yml' else extra_vars.pop('curtail_state', 'curtailed')
+    use_example_group_vars(os.path.dirname(fleet.inventory))
+    return run_playbook(PER_HOST % state, fleet.inventory, str(tmp_path), extra_vars=extra_vars)
+
+
 def changed_count(run):
     return sum(1 for entry in run.results if entry['result'].get('changed'))
 
@@ -78,8 +100,8 @@ def test_curtail_with_unreachable_miners_then_restore(make_fleet, tmp_path, fan_
     for miner_id in down:
         fleet.fault(miner_id, 'refuse')
     report = str(tmp_path / 'curtail.json')
-    run = play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_fan_out=fan_out, power_curtail_power_percent=40,
-                                                    power_curtail_report_file=report, power_curtail_timeout=2))
+    run = curtail_play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_power_percent=40, power_curtail_report_file=report,
+                                                            power_curtail_timeout=2), fan_out)
     assert run.returncode == 0, run.output
     outcome = _outcome(report)
     by_name = {miner['name']: miner for miner in outcome['miners']}
@@ -99,7 +121,7 @@ def test_curtail_with_unreachable_miners_then_restore(make_fleet, tmp_path, fan_
 
     for miner_id in down:
         fleet.clear_faults(miner_id)
-    restore = play(fleet, tmp_path, 'restore.yml', dict(power_curtail_fan_out=fan_out))
+    restore = curtail_play(fleet, tmp_path, 'restore.yml', {}, fan_out)
     assert restore.returncode == 0, restore.output
     for miner_id in fleet.ids:
         assert fleet.state(miner_id)['power_pct_temp'] is None
@@ -230,11 +252,11 @@ def test_discovered_fleet_gets_its_model_group_vars(make_fleet, tmp_path):
 @pytest.mark.parametrize('fan_out', [True, False], ids=['fan-out', 'per-host'])
 def test_curtail_to_a_power_target_and_back(make_fleet, tmp_path, fan_out):
     fleet = make_fleet(2, models=('M50',))
-    run = play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_power=1500, power_curtail_fan_out=fan_out))
+    run = curtail_play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_power=1500), fan_out)
     assert run.returncode == 0, run.output
     assert all(fleet.state(miner_id)['settings']['power_target'] == 1500 for miner_id in fleet.ids)
     assert all(fleet.state(miner_id)['power_w'] < 1600 for miner_id in fleet.ids)
-    run = play(fleet, tmp_path, 'restore.yml', dict(power_curtail_power=3600, power_curtail_fan_out=fan_out))
+    run = curtail_play(fleet, tmp_path, 'restore.yml', dict(power_curtail_power=3600), fan_out)
     assert run.returncode == 0, run.output
     assert all(fleet.state(miner_id)['settings']['power_target'] == 3600 for miner_id in fleet.ids)
 

@@ -16,6 +16,7 @@ options: {}
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -25,6 +26,11 @@ class CallbackModule(CallbackBase):
     CALLBACK_TYPE = 'aggregate'
     CALLBACK_NAME = 'record_results'
     CALLBACK_NEEDS_ENABLED = True
+
+    _task_started = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._task_started = time.monotonic()
 
     def _record(self, result, status):
         path = os.environ.get('RECORD_RESULTS_FILE')
@@ -36,6 +42,8 @@ class CallbackModule(CallbackBase):
             action=result._task.action,
             status=status,
             result=self._clean(result._result),
+            # Seconds since the task started (benchmarks: a task's own wall time).
+            elapsed=time.monotonic() - self._task_started if self._task_started is not None else None,
         )
         with open(path, 'a') as handle:
             handle.write(json.dumps(entry, default=str) + '\n')
