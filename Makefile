@@ -15,7 +15,7 @@ export PYTHONPATH := $(COLL_PATH):$(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-curtail mutation clean
+.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-curtail bench-discovery mutation clean
 
 help:
 	@echo "make demo   - start a simulated WhatsMiner fleet and run the demo playbook against it"
@@ -69,6 +69,10 @@ bench: collection
 # Curtailment at 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml (BENCH_SIZES="1000" for one).
 bench-curtail: collection
 	cd $(COLL_LINK) && $(BIN)/python tests/perf/bench_curtail.py
+
+# Discovery of a /16 (65,534 addresses) holding 1,000 simulated miners: ansible-inventory time and memory.
+bench-discovery: collection
+	cd $(COLL_LINK) && ANSIBLE_COLLECTIONS_PATH=$(BUILD)/collections $(BIN)/python tests/perf/bench_discovery.py
 
 # Mutation testing (Cosmic Ray, installed on first use; not part of make test): engine, crypto, transport, fan-out.
 mutation: venv

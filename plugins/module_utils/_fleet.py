@@ -243,6 +243,9 @@ def validate_fleet(params):
         raise ModuleFailure('concurrency must be at least 1')
     if params.get('max_fail_percentage') is not None and not 0 <= params['max_fail_percentage'] <= 100:
         raise ModuleFailure('max_fail_percentage must be between 0 and 100, got %s' % params['max_fail_percentage'])
+    report = params.get('report_file')
+    if report and (os.path.isdir(report) or report.endswith(os.sep)):
+        raise ModuleFailure('report_file must name a file, not a directory: %s' % report)
     if params['ramp_seconds'] < 0 or params['settle_seconds'] < 0:
         raise ModuleFailure('ramp_seconds and settle_seconds must not be negative')
     seen = set()
@@ -287,8 +290,8 @@ def fleet_power(ctx, client_factory=None):
             write_report(params['report_file'], dict(miners=outcomes, summary=summary))
         except OSError as exc:
             # The miners were driven: their outcomes stay in the result, the task fails saying the file is missing.
-            result.update(failed=True, msg='; '.join(part for part in (result.get('msg'), 'report_file: cannot write %s: %s'
-                                                                        % (params['report_file'], exc.strerror or exc)) if part))
+            problem = 'report_file: cannot write %s: %s' % (params['report_file'], exc.strerror or exc)
+            result.update(failed=True, msg='; '.join(part for part in (result.get('msg'), problem) if part))
     return result
 
 

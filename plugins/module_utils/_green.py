@@ -141,23 +141,26 @@ async def _drive(function, args):
 def run_all(function, items, concurrency, on_done=None):
     """``[function(item) for item in items]`` with at most ``concurrency`` in flight, on one event loop.
 
-    ``function`` never raises for one item's failure (it reports it in its result); ``on_done(result)``
-    is called as each finishes (progress).
+    ``concurrency`` workers take the items in turn, so memory stays bounded by the concurrency, not by the
+    number of items (a discovery of a /16 is 65,534 of them). ``function`` never raises for one item's
+    failure (it reports it in its result); ``on_done(result)`` is called as each finishes (progress).
     """
-    async def main():
-        gate = asyncio.Semaphore(max(1, concurrency))
+    items = list(items)
+    results = [None] * len(items)
+    queue = iter(enumerate(items))
 
-        async def one(item):
-            async with gate:
-                result = await _drive(function, (item,))
+    async def worker():
+        for index, item in queue:
+            results[index] = await _drive(function, (item,))
             if on_done is not None:
-                on_done(result)
-            return result
+                on_done(results[index])
 
-        return await asyncio.gather(*(one(item) for item in items))
+    async def main():
+        await asyncio.gather(*(worker() for dummy in range(max(1, min(concurrency, len(items))))))
 
     loop = asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(main())
+        loop.run_until_complete(main())
     finally:
         loop.close()
+    return results

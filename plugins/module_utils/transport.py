@@ -19,7 +19,6 @@ from __future__ import annotations
 import collections
 import errno
 import hashlib
-import ipaddress
 import json
 import os
 import select
@@ -101,11 +100,15 @@ class Deadline(object):
 
 
 def _is_address(host):
-    try:
-        ipaddress.ip_address(str(host).split('%', 1)[0])
-    except ValueError:
-        return False
-    return True
+    """A literal IPv4 or IPv6 address (inet_pton: a fan-out asks this thousands of times)."""
+    literal = str(host).split('%', 1)[0]
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, literal)
+        except (OSError, ValueError):
+            continue
+        return True
+    return False
 
 
 def resolve(host, port, deadline):

@@ -298,6 +298,8 @@ CASES = [
     ('whatsminer_fleet_power', {'miners': [{'host': '192.0.2.11', 'api': 'v4'}]}, 'api'),
     ('whatsminer_fleet_power', {'miners': [{'host': '192.0.2.11', 'v3_port': 'tls'}]}, 'v3_port'),
     ('whatsminer_fleet_power', {'miners': [{'host': '192.0.2.11', 'v3_account': 'root'}]}, 'v3_account'),
+    ('whatsminer_fleet_power', {'report_file': '/'}, 'report_file'),
+    ('whatsminer_fleet_power', {'report_file': '/tmp/reports/'}, 'report_file'),
     ('whatsminer_facts', {'host': '127.0.0.1"'}, 'host'),
     ('whatsminer_facts', {'host': INJECT}, 'host'),
     ('whatsminer_facts', {'host': 'miner 1'}, 'host'),

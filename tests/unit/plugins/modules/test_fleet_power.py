@@ -322,3 +322,30 @@ def test_the_green_and_the_thread_fan_out_give_the_same_outcomes_in_order():
         seen.append(drive_all(miners, lambda index: dict(name=miners[index], failed=False), 2, green=green))
     assert seen[0] == seen[1] == [dict(name=name, failed=False) for name in miners]
     assert drive_all([], None, 2) == []
+
+
+def test_report_file_holds_every_outcome_even_when_the_task_fails(tmp_path, curtailing):
+    devices = _devices(3)
+    devices['192.0.2.2'].down = True
+    report = tmp_path / 'reports' / 'curtail.json'
+    result = _run(devices, state='curtailed', power_percent=50, max_fail_percentage=10, report_file=str(report))
+    assert result['failed'] and '1 of 3 miners failed' in result['msg']
+    import json
+    written = json.loads(report.read_text())
+    assert written == json.loads(json.dumps(dict(miners=result['miners'], summary=result['summary'])))
+    assert [miner['outcome'] for miner in written['miners']] == ['curtailed', 'unreachable', 'curtailed']
+    assert [path.name for path in report.parent.iterdir()] == ['curtail.json']  # no temporary file left behind
+
+
+def test_report_file_is_not_written_in_check_mode(tmp_path):
+    report = tmp_path / 'curtail.json'
+    result = _run(_devices(2), check_mode=True, state='curtailed', power_percent=50, report_file=str(report))
+    assert not result.get('failed') and not report.exists()
+
+
+def test_an_unwritable_report_file_fails_the_task_and_keeps_the_outcomes(tmp_path, curtailing):
+    blocker = tmp_path / 'file'
+    blocker.write_text('not a directory')
+    result = _run(_devices(2), state='curtailed', power_percent=50, report_file=str(blocker / 'curtail.json'))
+    assert result['failed'] and result['msg'].startswith('report_file: cannot write %s' % (blocker / 'curtail.json'))
+    assert [miner['outcome'] for miner in result['miners']] == ['curtailed', 'curtailed']
