@@ -147,6 +147,7 @@ seealso:
 requirements:
   - cryptography
   - passlib
+  - greenlet (optional; without it a thread pool, about twice as slow)
 '''
 
 EXAMPLES = r'''
