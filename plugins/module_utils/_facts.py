@@ -70,7 +70,7 @@ def read_sections(miner, subsets, missing=None):
     return dict((name, sections[SUBSET_SECTIONS[name]]) for name in subsets if SUBSET_SECTIONS[name] in sections)
 
 
-def _round(value, digits=3):
+def round_figure(value, digits=3):
     return None if value is None else round(value, digits)
 
 
@@ -94,12 +94,12 @@ def _performance(summary):
     hashrate = summary.get('hashrate_ths')
     power = summary.get('power')
     return dict(
-        hashrate_ths=_round(hashrate),
-        hashrate_1m_ths=_round(summary.get('hashrate_1m_ths')),
-        hashrate_15m_ths=_round(summary.get('hashrate_15m_ths')),
-        factory_hashrate_ths=_round(summary.get('factory_ths')),
+        hashrate_ths=round_figure(hashrate),
+        hashrate_1m_ths=round_figure(summary.get('hashrate_1m_ths')),
+        hashrate_15m_ths=round_figure(summary.get('hashrate_15m_ths')),
+        factory_hashrate_ths=round_figure(summary.get('factory_ths')),
         power_w=power,
-        efficiency_jth=_round(power / hashrate, 2) if power and hashrate else None,
+        efficiency_jth=round_figure(power / hashrate, 2) if power and hashrate else None,
         env_temp_c=summary.get('env_temp'),
         chip_temp_min_c=summary.get('chip_temp_min'),
         chip_temp_max_c=summary.get('chip_temp_max'),
@@ -120,7 +120,7 @@ def _pools(pools):
 
 
 def _boards(boards):
-    return dict(boards=[dict(slot=b['slot'], hashrate_ths=_round(b['hashrate_ths']), factory_hashrate_ths=_round(b['factory_ths']),
+    return dict(boards=[dict(slot=b['slot'], hashrate_ths=round_figure(b['hashrate_ths']), factory_hashrate_ths=round_figure(b['factory_ths']),
                              temperature_c=b['temperature'], chip_temp_max_c=b['chip_temp_max'],
                              chip_frequency_mhz=b['chip_frequency'], effective_chips=b['effective_chips'], pcb_sn=b['pcb_sn'])
                         for b in boards])

@@ -29,7 +29,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     WhatsMinerError,
 )
 from ansible_collections.minerops.whatsminer.plugins.module_utils._green import available as green_available, pause, run_all
-from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import build_view, read_sections
+from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import read_sections, round_figure
 from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power, validate as validate_power
 
 
@@ -83,9 +83,10 @@ def power_steps(params):
 
 
 def _read_power(miner, sections=('status', 'summary')):
+    """The sections read, and the power drawn, the hash rate and the mining state in them (as the facts name them)."""
     values = read_sections(miner, list(sections))
-    view = build_view(values, miner.host, miner.port)
-    return values, dict(power_w=view.get('power_w'), hashrate_ths=view.get('hashrate_ths'), mining=view.get('mining'))
+    summary, status = values.get('summary') or {}, values.get('status') or {}
+    return values, dict(power_w=summary.get('power'), hashrate_ths=round_figure(summary.get('hashrate_ths')), mining=status.get('mining'))
 
 
 def _watts_to_kw(values):
