@@ -128,6 +128,20 @@ def test_curtail_with_unreachable_miners_then_restore(make_fleet, tmp_path, fan_
         assert fleet.state(miner_id)['mining']
 
 
+def test_curtail_costs_the_same_tasks_for_three_miners_as_for_twelve(make_fleet, tmp_path):
+    """O(1) tasks per play: the role runs once for the play, never once per host (its argument check included)."""
+    counts = []
+    for size in (3, 12):
+        fleet = make_fleet(size)
+        run = play(fleet, tmp_path, 'curtail.yml', dict(power_curtail_power_percent=60))
+        assert run.returncode == 0, run.output
+        counts.append(sorted((entry['host'] == fleet.ids[0] or entry['host'] == 'localhost', entry['task']) for entry in run.results))
+        assert all(fleet.state(miner_id)['power_pct_temp'] == 60 for miner_id in fleet.ids)
+    assert counts[0] == counts[1]
+    assert len(counts[0]) == 4, counts[0]  # the inventory check, the role's argument check, the fan-out, the summary line
+    assert all(first for first, dummy in counts[0])
+
+
 def test_curtail_threshold_fails_the_play_but_others_are_curtailed(make_fleet, tmp_path):
     fleet = make_fleet(4)
     fleet.fault(fleet.ids[0], 'refuse')

@@ -12,6 +12,9 @@ ways of curtailing every miner to 50 percent are timed one after the other:
 (b) task - ``whatsminer_fleet_power`` from a one-host play (the task's own wall time, from the callback);
 (c) playbook - ``ansible-playbook curtail.yml`` over the simulator's inventory, end to end, as an operator runs it.
 
+(d) Ansible's own floor - ``ansible-playbook`` over the same inventory running one ``run_once``
+    ``ansible.builtin.debug`` on the miners: what any play over that inventory costs before it does anything.
+
 Prints one row per size and the ratios against the goals (task <= 1.2 x floor; curtail.yml <= floor + 2 s at
 1,000 miners and <= 20 s at 10,000). Not a timed test: the figures depend on the machine.
 """
@@ -135,6 +138,26 @@ def playbook(fleet, workdir):
     return elapsed, fan_out[0]['result']['summary']
 
 
+DEBUG = '''
+- hosts: miners
+  gather_facts: false
+  tasks:
+    - name: debug
+      ansible.builtin.debug:
+        msg: "{{ ansible_play_hosts | length }} miners"
+      run_once: true
+'''
+
+
+def ansible_floor(fleet, workdir):
+    use_example_group_vars(os.path.dirname(fleet.inventory))
+    started = time.monotonic()
+    run = run_playbook(DEBUG, fleet.inventory, workdir)
+    if run.returncode != 0:
+        raise SystemExit('debug failed:\n' + run.output[-3000:])
+    return time.monotonic() - started
+
+
 def bench(size):
     workdir = tempfile.mkdtemp(prefix='whatsminer-bench-curtail-%d-' % size)
     started = time.monotonic()
@@ -144,24 +167,27 @@ def bench(size):
         floor_s, floor_failed = floor(fleet.miners)
         task_s, task_summary = task(fleet, workdir)
         book_s, book_summary = playbook(fleet, workdir)
+        debug_s = ansible_floor(fleet, workdir)
         curtailed = sum(1 for miner_id in fleet.ids[:20] if fleet.state(miner_id)['power_pct_temp'] == 50)
     finally:
         fleet.stop()
     return dict(size=size, startup=startup, floor=floor_s, floor_failed=floor_failed, task=task_s, task_failed=task_summary['failed'],
-                playbook=book_s, playbook_failed=book_summary['failed'], sample=curtailed)
+                playbook=book_s, playbook_failed=book_summary['failed'], sample=curtailed, debug=debug_s)
 
 
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print('curtail N simulated V2.2 miners to 50 %%, concurrency %d (%d CPUs)' % (CONCURRENCY, os.cpu_count()))
-    print('%7s | %9s | %9s %7s | %9s %9s | %s' % ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'failed f/t/p, simulator start'))
+    print('%7s | %8s | %8s %7s | %8s %9s | %9s %9s | %s' % ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'debug s',
+                                                           'play-dbg', 'failed f/t/p, simulator start'))
     for size in SIZES:
         row = bench(size)
         goal = 'goal <= floor + 2 s' if row['size'] <= 1000 else 'goal <= 20 s'
-        print('%7d | %9.2f | %9.2f %6.2fx | %9.2f %+8.2fs | %d/%d/%d, %.1f s (%s; task goal <= 1.2x)' % (
+        print('%7d | %8.2f | %8.2f %6.2fx | %8.2f %+8.2fs | %9.2f %8.2fs | %d/%d/%d, %.1f s (%s; task goal <= 1.2x)' % (
             row['size'], row['floor'], row['task'], row['task'] / row['floor'], row['playbook'], row['playbook'] - row['floor'],
-            row['floor_failed'], row['task_failed'], row['playbook_failed'], row['startup'], goal))
+            row['debug'], row['playbook'] - row['debug'], row['floor_failed'], row['task_failed'], row['playbook_failed'],
+            row['startup'], goal))
         sys.stdout.flush()
 
 
