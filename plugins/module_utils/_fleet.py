@@ -10,6 +10,8 @@ a thousand miners then takes seconds instead of a fork per host.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import tempfile
@@ -194,6 +196,24 @@ class _Progress:
             self._say('%d of %d miners done (%d failed) in %.1f s' % (self.done, self.total, self.failed, now - self.started))
 
 
+@contextlib.contextmanager
+def _collections_spaced():
+    """Keep Python's cycle collector off what existed before the fan-out, and run it less often meanwhile.
+
+    An Ansible worker inherits the whole inventory; each full collection would walk all of it again while
+    thousands of miners are driven (measured: 18 % of a 10,000-miner run). Frozen objects are left alone
+    (gc.freeze), new garbage is still collected, only in larger batches.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
 def drive_all(miners, drive, concurrency, progress=None, green=True):
     """``[drive(index) for each miner]``, ``concurrency`` at a time: green tasks on one event loop when the greenlet
     package is there (the miners' requests at the wire's pace), else a thread pool (also for test doubles that
@@ -202,7 +222,8 @@ def drive_all(miners, drive, concurrency, progress=None, green=True):
         return []
     workers = min(concurrency, len(miners))
     if green and green_available():
-        return run_all(drive, range(len(miners)), workers, on_done=progress)
+        with _collections_spaced():
+            return run_all(drive, range(len(miners)), workers, on_done=progress)
     outcomes = [None] * len(miners)
     lock = threading.Lock()
 

@@ -349,3 +349,12 @@ def test_an_unwritable_report_file_fails_the_task_and_keeps_the_outcomes(tmp_pat
     result = _run(_devices(2), state='curtailed', power_percent=50, report_file=str(blocker / 'curtail.json'))
     assert result['failed'] and result['msg'].startswith('report_file: cannot write %s' % (blocker / 'curtail.json'))
     assert [miner['outcome'] for miner in result['miners']] == ['curtailed', 'curtailed']
+
+
+def test_the_cycle_collector_is_spaced_during_a_fan_out_and_restored_after():
+    import gc
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import drive_all
+    before, seen = gc.get_threshold(), []
+    drive_all(['a', 'b'], lambda index: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or {}, 2)
+    assert seen == [(50000, True), (50000, True)]
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
