@@ -14,7 +14,7 @@ description:
     one task per host. Grid demand-response programs give seconds to minutes; a thousand miners are curtailed and
     read back in seconds.
   - Each miner's requests run at the wire's pace on one event loop (the C(greenlet) package, in the collection's
-    requirements; without it, a thread pool). Per miner, curtailing over API V2.2 takes four requests: C(summary+status)
+    requirements; without it, a thread pool). Per miner, curtailing over API V2.2 takes four requests - C(summary+status)
     (power drawn and mining state, one joined read), C(get_token), the write, and C(summary) (the power read back).
     Every request has its own deadline (O(timeout)); a miner that does not answer costs its own time, not the fleet's.
   - On long runs a progress line is shown every five seconds.

@@ -179,8 +179,8 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print('curtail N simulated V2.2 miners to 50 %%, concurrency %d (%d CPUs)' % (CONCURRENCY, os.cpu_count()))
-    print('%7s | %8s | %8s %7s | %8s %9s | %9s %9s | %s' % ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'debug s',
-                                                           'play-dbg', 'failed f/t/p, simulator start'))
+    columns = ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'debug s', 'play-dbg', 'failed f/t/p, simulator start')
+    print('%7s | %8s | %8s %7s | %8s %9s | %9s %9s | %s' % columns)
     for size in SIZES:
         row = bench(size)
         goal = 'goal <= floor + 2 s' if row['size'] <= 1000 else 'goal <= 20 s'
