@@ -353,7 +353,10 @@ def test_an_unwritable_report_file_fails_the_task_and_keeps_the_outcomes(tmp_pat
 
 def test_the_cycle_collector_is_spaced_during_a_fan_out_and_restored_after():
     import gc
+    from ansible_collections.minerops.whatsminer.plugins.module_utils import _green
     from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import drive_all
+    if not _green.available():
+        pytest.skip('greenlet is not installed: the thread pool fallback leaves the collector alone')
     before, seen = gc.get_threshold(), []
     drive_all(['a', 'b'], lambda index: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or {}, 2)
     assert seen == [(50000, True), (50000, True)]
