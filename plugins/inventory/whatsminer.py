@@ -36,7 +36,7 @@ extends_documentation_fragment:
 requirements:
   - cryptography
   - passlib
-  - greenlet (optional; without it a thread pool, about twice as slow)
+  - greenlet (optional; without it a thread pool, slower)
 options:
   plugin:
     description: Marks the file as a source of this plugin.

@@ -147,7 +147,7 @@ seealso:
 requirements:
   - cryptography
   - passlib
-  - greenlet (optional; without it a thread pool, about twice as slow)
+  - greenlet (optional; without it a thread pool, slower)
 '''
 
 EXAMPLES = r'''
