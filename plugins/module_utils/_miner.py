@@ -202,8 +202,7 @@ _V2_READS = dict(
 )
 # Writes every public client sends with "respbefore": the miner answers before it stops or reboots.
 RESPOND_BEFORE = ('power_off', 'reboot')
-# cgminer-style reads one request can carry together ("summary+pools").
-# Read commands asked in one request (reference_protocol.rst V2.2 §1: two read commands joined with "+").
+# cgminer-style reads one request can carry together ("summary+pools"; reference_protocol.rst V2.2 §1).
 _V2_JOINABLE = (('summary', 'pools'), ('summary', 'status'), ('boards', 'devices'))
 
 
