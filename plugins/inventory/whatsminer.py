@@ -160,13 +160,12 @@ import os
 import re
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.unsafe_proxy import wrap_var
 
-from ansible_collections.minerops.whatsminer.plugins.module_utils._green import available as green_available, run_all
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import map_concurrently
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import (
     MinerTimeout,
     MinerUnreachable,
@@ -322,17 +321,9 @@ def scan(addresses, port, timeout, concurrency, client_factory=None, v3_port=Non
     """
     if not addresses:
         return []
-    workers = max(1, min(int(concurrency), len(addresses)))
-
-    def probe_one(address):
-        return _probe_or_skip(str(address), port, timeout, client_factory, v3_port)
-
-    if client_factory is None and green_available():
-        # One event loop, ``concurrency`` probes in flight, memory bounded by the concurrency (a /16 is 65,534 addresses).
-        found = run_all(probe_one, addresses, workers)
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-scan') as pool:
-            found = list(pool.map(probe_one, addresses))
+    # ``concurrency`` probes in flight, memory bounded by the concurrency (a /16 is 65,534 addresses).
+    found = map_concurrently(lambda address: _probe_or_skip(str(address), port, timeout, client_factory, v3_port),
+                             addresses, int(concurrency), green=client_factory is None)
     if skipped is not None:
         skipped.extend(reason for dummy, reason in found if reason)
     return [miner for miner, dummy in found if miner]

@@ -10,14 +10,10 @@ a thousand miners then takes seconds instead of a fork per host.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
     DEFAULT_PORT,
@@ -30,7 +26,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
     MinerUnreachable,
     WhatsMinerError,
 )
-from ansible_collections.minerops.whatsminer.plugins.module_utils._green import available as green_available, pause, run_all
+from ansible_collections.minerops.whatsminer.plugins.module_utils._green import map_concurrently, pause
 from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import read_sections, round_figure
 from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power, validate as validate_power
 
@@ -196,49 +192,6 @@ class _Progress:
             self._say('%d of %d miners done (%d failed) in %.1f s' % (self.done, self.total, self.failed, now - self.started))
 
 
-@contextlib.contextmanager
-def _collections_spaced():
-    """Keep Python's cycle collector off what existed before the fan-out, and run it less often meanwhile.
-
-    An Ansible worker inherits the whole inventory; each full collection would walk all of it again while
-    thousands of miners are driven (measured: 18 % of a 10,000-miner run). Frozen objects are left alone
-    (gc.freeze), new garbage is still collected, only in larger batches.
-    """
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    gc.set_threshold(50000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
-def drive_all(miners, drive, concurrency, progress=None, green=True):
-    """``[drive(index) for each miner]``, ``concurrency`` at a time: green tasks on one event loop when the greenlet
-    package is there (the miners' requests at the wire's pace), else a thread pool (also for test doubles that
-    have no sockets: ``green=False``)."""
-    if not miners:
-        return []
-    workers = min(concurrency, len(miners))
-    if green and green_available():
-        with _collections_spaced():
-            return run_all(drive, range(len(miners)), workers, on_done=progress)
-    outcomes = [None] * len(miners)
-    lock = threading.Lock()
-
-    def work(index):
-        outcome = drive(index)
-        with lock:
-            outcomes[index] = outcome
-            if progress is not None:
-                progress(outcome)
-
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='whatsminer-fleet') as pool:
-        list(pool.map(work, range(len(miners))))
-    return outcomes
-
-
 def summarize(outcomes, elapsed):
     failed = [o for o in outcomes if o['failed']]
     done = [o for o in outcomes if not o['failed']]
@@ -302,8 +255,9 @@ def fleet_power(ctx, client_factory=None):
     miners = params['miners']
     started = time.monotonic()
     schedule = _Schedule(len(miners), params['ramp_seconds'])
-    outcomes = drive_all(miners, lambda index: drive_miner(index, miners[index], params, ctx.check_mode, schedule, client_factory),
-                         params['concurrency'], progress=_Progress(ctx, len(miners), started), green=client_factory is None)
+    outcomes = map_concurrently(lambda index: drive_miner(index, miners[index], params, ctx.check_mode, schedule, client_factory),
+                                range(len(miners)), params['concurrency'], on_done=_Progress(ctx, len(miners), started),
+                                green=client_factory is None)
     summary = summarize(outcomes, time.monotonic() - started)
     result = dict(changed=bool(summary['changed']), miners=outcomes, summary=summary)
     _judge(ctx, params, outcomes, summary, result)

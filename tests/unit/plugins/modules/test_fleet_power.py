@@ -315,13 +315,13 @@ def test_progress_is_told_at_most_every_few_seconds_and_not_at_the_end():
 
 
 def test_the_green_and_the_thread_fan_out_give_the_same_outcomes_in_order():
-    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import drive_all
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._green import map_concurrently
     miners = ['a', 'b', 'c', 'd']
     seen = []
     for green in (True, False):
-        seen.append(drive_all(miners, lambda index: dict(name=miners[index], failed=False), 2, green=green))
+        seen.append(map_concurrently(lambda index: dict(name=miners[index], failed=False), range(len(miners)), 2, green=green))
     assert seen[0] == seen[1] == [dict(name=name, failed=False) for name in miners]
-    assert drive_all([], None, 2) == []
+    assert map_concurrently(None, [], 2) == []
 
 
 def test_report_file_holds_every_outcome_even_when_the_task_fails(tmp_path, curtailing):
@@ -354,10 +354,9 @@ def test_an_unwritable_report_file_fails_the_task_and_keeps_the_outcomes(tmp_pat
 def test_the_cycle_collector_is_spaced_during_a_fan_out_and_restored_after():
     import gc
     from ansible_collections.minerops.whatsminer.plugins.module_utils import _green
-    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import drive_all
     if not _green.available():
         pytest.skip('greenlet is not installed: the thread pool fallback leaves the collector alone')
     before, seen = gc.get_threshold(), []
-    drive_all(['a', 'b'], lambda index: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or {}, 2)
+    _green.map_concurrently(lambda index: seen.append((gc.get_threshold()[0], gc.get_freeze_count() > 0)) or {}, range(2), 2)
     assert seen == [(50000, True), (50000, True)]
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
