@@ -217,33 +217,28 @@ class JsonEndScanner(object):
     """Incrementally find where the first JSON object/array of a byte stream ends.
 
     Feed bytes with :meth:`feed`; it returns the offset (in all bytes fed so far) just after
-    the closing bracket, or -1 while incomplete. Leading whitespace and NUL bytes are skipped.
+    the closing bracket, or None while incomplete. Leading whitespace and NUL bytes are skipped.
     Strings and escapes are honoured, so brackets inside strings do not count.
     """
 
     def __init__(self):
         self._pos = 0
-        self._depth = 0
+        self._depth = 0  # 0: the opening bracket has not come yet
         self._in_string = False
         self._escape = False
-        self._started = False
-        self.end = -1
+        self.end = None
 
     def feed(self, buf):
-        """``buf`` is the whole buffer so far (bytes); scanning resumes where it stopped."""
-        if self.end >= 0:
+        """``buf`` is the whole buffer so far (bytes); scanning resumes where it stopped. None while incomplete."""
+        if self.end is not None:
             return self.end
-        i = self._pos
-        n = len(buf)
-        while i < n:
-            c = buf[i]
-            i += 1
-            if not self._started:
+        for offset in range(self._pos, len(buf)):
+            c = buf[offset]
+            if not self._depth:
                 if c in (0x20, 0x09, 0x0a, 0x0d, 0x00):
                     continue
                 if c not in (0x7b, 0x5b):  # { [
-                    raise ProtocolError('reply header does not start with a JSON object', raw=bytes(buf[:120]))
-                self._started = True
+                    raise ProtocolError('reply header does not start with a JSON object', raw=bytes(buf))
                 self._depth = 1
                 continue
             if self._in_string:
@@ -260,12 +255,11 @@ class JsonEndScanner(object):
                 self._depth += 1
             elif c in (0x7d, 0x5d):
                 self._depth -= 1
-                if self._depth == 0:
-                    self.end = i
-                    self._pos = i
-                    return i
-        self._pos = i
-        return -1
+                if not self._depth:
+                    self.end = self._pos = offset + 1
+                    return self.end
+        self._pos = len(buf)
+        return None
 
 
 class Transport(object):
@@ -384,7 +378,7 @@ class StreamConnection(object):
                 break
             data += chunk
             if len(data) > max_bytes:
-                raise ProtocolError('reply exceeds the limit of %d bytes' % max_bytes, self.host, self.port, raw=bytes(data[:120]))
+                raise ProtocolError('reply exceeds the limit of %d bytes' % max_bytes, self.host, self.port, raw=data)
         if not data:
             raise NoReply(self.host, self.port, self.command)
         self.transport._debug('received %d bytes' % len(data))
@@ -404,16 +398,16 @@ class StreamConnection(object):
                 end = scanner.feed(data)
             except ProtocolError as exc:
                 raise exc.with_endpoint(self.host, self.port)
-            if end >= 0:
+            if end is not None:
                 self._buffer = bytes(data[end:])
                 return bytes(data[:end])
             if len(data) > max_bytes:
-                raise ProtocolError('reply header exceeds %d bytes' % max_bytes, self.host, self.port, raw=bytes(data[:120]))
+                raise ProtocolError('reply header exceeds %d bytes' % max_bytes, self.host, self.port, raw=data)
             chunk = self._recv(len(data))
             if not chunk:
                 if not data:
                     raise NoReply(self.host, self.port, self.command)
-                raise ProtocolError('connection closed inside the reply header', self.host, self.port, raw=bytes(data[:120]))
+                raise ProtocolError('connection closed inside the reply header', self.host, self.port, raw=data)
             data += chunk
 
     @property
@@ -510,7 +504,7 @@ class FrameDecoder(object):
                 continue
             if length > self.max_bytes:
                 raise ProtocolError('reply frame announces %d bytes, over the limit of %d bytes' % (length, self.max_bytes),
-                                    raw=bytes(self._buf[4:64]))
+                                    raw=bytes(self._buf[FRAME_HEADER.size:]))
             if len(self._buf) < 4 + length:
                 return None
             body = bytes(self._buf[4:4 + length])
@@ -694,7 +688,7 @@ def announced_length(reply, msg, field, command, max_bytes, host, port):
     """The byte count a stream reply announces in ``msg[field]``, checked against ``max_bytes``."""
     length = to_number(msg.get(field)) if isinstance(msg, dict) else None
     if length is None or not isinstance(length, int) or length < 0:
-        raise ProtocolError('%s: no usable %s in the reply' % (command, field), host, port, raw=json.dumps(reply)[:120])
+        raise ProtocolError('%s: no usable %s in the reply' % (command, field), host, port, raw=json.dumps(reply))
     if length > max_bytes:
         raise ProtocolError('%s: %s %d exceeds the limit of %d bytes' % (command, field, length, max_bytes), host, port)
     return length
@@ -737,6 +731,11 @@ def read_head(path, n):
         return handle.read(n)
 
 
+def _c_string(field):
+    """A fixed-width, NUL-padded name field as text (everything before the first NUL)."""
+    return field.partition(b'\x00')[0].decode('ascii', 'replace')
+
+
 def parse_firmware_header(head, file_size):
     """Packages of a combined MicroBT firmware image, or None when ``head`` is not such a header.
 
@@ -747,13 +746,13 @@ def parse_firmware_header(head, file_size):
         return None
     words = struct.unpack_from('<6I', head, 0)
     data_size, count = words[4], words[5]
-    if count > FW_MAX_PACKAGES or count == 0 or data_size + FW_HEADER_SIZE > file_size:
+    if not 0 < count <= FW_MAX_PACKAGES or data_size + FW_HEADER_SIZE > file_size:
         return None
     packages = []
     for index in range(count):
         base = FW_RECORDS_OFFSET + index * FW_RECORD_SIZE
-        chiptype = head[base:base + 16].split(b'\x00', 1)[0].decode('ascii', 'replace')
-        platform = head[base + 16:base + 32].split(b'\x00', 1)[0].decode('ascii', 'replace')
+        chiptype = _c_string(head[base:base + 16])
+        platform = _c_string(head[base + 16:base + 32])
         offset, size = struct.unpack_from('<II', head, base + 32)
         if offset + size > file_size:
             return None

@@ -48,6 +48,12 @@ def test_names_stop_at_the_first_nul_and_keep_sixteen_characters():
     assert parse_firmware_header(head, FW_HEADER_SIZE + 1)[0]['platform'] == 'x'
 
 
+def test_a_full_width_platform_ends_where_its_field_ends():
+    """Sixteen characters and no NUL: the offset that follows (here 0x41 'A' in its low byte) is not part of the name."""
+    head = header([('h616', 'P' * 16, 0x41, 1)])
+    assert parse_firmware_header(head, 0x42 + FW_HEADER_SIZE)[0]['platform'] == 'P' * 16
+
+
 @pytest.mark.parametrize('head_size, file_size, found', [
     (FW_HEADER_SIZE, FILE, True),
     (FW_HEADER_SIZE - 1, FILE, False),       # a head shorter than the header

@@ -190,11 +190,10 @@ def test_facts_view_never_crashes_on_v3_replies(answers):
 @settings(max_examples=300, deadline=None, database=None)
 @given(st.binary(max_size=200), st.lists(st.integers(min_value=1, max_value=40), max_size=8))
 def test_header_scanner_on_arbitrary_chunks(data, splits):
-    """The stream header scanner: an offset or -1, or ProtocolError; the offset never moves backwards."""
+    """The stream header scanner: an offset or None, or ProtocolError; the offset never moves backwards."""
     scanner = JsonEndScanner()
     buf = b''
     position = 0
-    ended = -1
     for size in splits + [len(data)]:
         buf += data[position:position + size]
         position += size
@@ -202,8 +201,8 @@ def test_header_scanner_on_arbitrary_chunks(data, splits):
             ended = scanner.feed(buf)
         except ProtocolError:
             return
-        assert ended == -1 or 0 < ended <= len(buf)
-        if ended >= 0:
+        assert ended is None or 0 < ended <= len(buf)
+        if ended is not None:
             assert scanner.feed(buf + b'more') == ended
             return
 
@@ -219,7 +218,7 @@ def test_header_scanner_finds_the_exact_end_however_split(header, payload, split
     for size in splits + [len(data)]:
         buf = data[:len(buf) + size]
         ended = scanner.feed(buf)
-        if ended >= 0:
+        if ended is not None:
             assert ended == len(head)
             return
     raise AssertionError('the header end was never found')

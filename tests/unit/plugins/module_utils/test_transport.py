@@ -172,8 +172,9 @@ def test_default_reply_cap_is_one_mib():
     (b'{"a":"\\"}"}rest', 11),
     (b'{"a":[{"b":{}}]}\x1f\x8b', 16),
     (b'[1,2]x', 5),
-    (b'{"a":', -1),
-    (b'', -1),
+    (b'{"a":', None),
+    (b'', None),
+    (b'{"":"}"}', 8),  # an empty string first: no escape is pending when a string opens
     (b'\t\r\n{}', 5),
     (b'{"a":"\\\\"}x', 10),  # an escaped backslash ends the escape: the next quote closes the string
     (b'{"a":"x\\"y"}', 12),  # an escaped quote does not close the string: the one after y does
@@ -190,7 +191,7 @@ def test_json_end_scanner_incremental():
     for split in range(1, len(full)):
         scanner = JsonEndScanner()
         first = scanner.feed(full[:split])
-        end = first if first >= 0 else scanner.feed(full)
+        end = first if first is not None else scanner.feed(full)
         assert end == 18 and full[end:] == b'PAYLOAD'
 
 
