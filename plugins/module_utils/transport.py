@@ -101,7 +101,7 @@ class Deadline(object):
 
 def _is_address(host):
     """A literal IPv4 or IPv6 address (inet_pton: a fan-out asks this thousands of times)."""
-    literal = str(host).split('%', 1)[0]
+    literal = str(host).partition('%')[0]  # fe80::1%eth0: the scope is not part of the address
     for family in (socket.AF_INET, socket.AF_INET6):
         try:
             socket.inet_pton(family, literal)
@@ -169,7 +169,7 @@ def open_connection(host, port, deadline, connect_timeout=None):
             error = exc
             continue
         try:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
         except (OSError, AttributeError):
             pass
         return sock
@@ -357,12 +357,15 @@ class StreamConnection(object):
         self.bytes_sent += len(data)
 
     def _recv(self, received_so_far):
-        """One recv; returns b'' at EOF (a reset counts as EOF once bytes were received)."""
+        """One recv; returns b'' at EOF (a reset counts as EOF once this connection has received bytes).
+
+        ``received_so_far``: what the caller's read holds already, for the timeout message.
+        """
         try:
             detail = '%d bytes received' % received_so_far if received_so_far else 'nothing received'
             chunk = recv_some(self._sock, self.deadline, self._silence or self.transport.timeout, self.host, self.port, detail)
         except ConnectionResetError:
-            if received_so_far:
+            if self.bytes_received:
                 return b''
             raise NoReply(self.host, self.port, self.command)
         self.bytes_received += len(chunk)
@@ -436,15 +439,14 @@ class StreamConnection(object):
             received += len(head)
             _take(head)
         while received < length:
-            chunk = self._recv(received or 1)
+            chunk = self._recv(received)
             if not chunk:
                 err = ProtocolError('connection closed after %d of %d payload bytes' % (received, length), self.host, self.port)
                 err.received = received
                 raise err
             want = length - received
-            if len(chunk) > want:
-                self._buffer = chunk[want:]
-                chunk = chunk[:want]
+            self._buffer = chunk[want:]  # bytes past the payload stay for the next read
+            chunk = chunk[:want]
             received += len(chunk)
             _take(chunk)
         return received if sink is not None else b''.join(parts)
@@ -494,21 +496,22 @@ class FrameDecoder(object):
         return len(self._buf)
 
     def next_frame(self):
+        head = FRAME_HEADER.size
         while True:
-            if len(self._buf) < 4:
+            if len(self._buf) < head:
                 return None
             length = FRAME_HEADER.unpack_from(self._buf, 0)[0]
-            if length == 0:
-                del self._buf[:4]
+            if not length:
+                del self._buf[:head]
                 self.heartbeats += 1
                 continue
             if length > self.max_bytes:
                 raise ProtocolError('reply frame announces %d bytes, over the limit of %d bytes' % (length, self.max_bytes),
-                                    raw=bytes(self._buf[FRAME_HEADER.size:]))
-            if len(self._buf) < 4 + length:
+                                    raw=bytes(self._buf[head:]))
+            if len(self._buf) < head + length:
                 return None
-            body = bytes(self._buf[4:4 + length])
-            del self._buf[:4 + length]
+            body = bytes(self._buf[head:head + length])
+            del self._buf[:head + length]
             return body
 
     def take(self, n):
@@ -612,14 +615,13 @@ class FrameLink(object):
             received += len(head)
         while received < length:
             try:
-                chunk = self._recv(timeout, command, received or 1)
-            except ProtocolError:
+                chunk = self._recv(timeout, command, received)
+            except ProtocolError:  # NoReply too: nothing of the payload came
                 raise ProtocolError('the miner closed the connection after %d of %d bytes' % (received, length),
                                     self.host, self.port)
             want = length - received
-            if len(chunk) > want:
-                self.decoder.feed(chunk[want:])
-                chunk = chunk[:want]
+            self.decoder.feed(chunk[want:])  # bytes past the payload belong to what follows
+            chunk = chunk[:want]
             sink(chunk)
             received += len(chunk)
         return received
