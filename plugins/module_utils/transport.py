@@ -748,7 +748,7 @@ def parse_firmware_header(head, file_size):
         return None
     words = struct.unpack_from('<6I', head, 0)
     data_size, count = words[4], words[5]
-    if not 0 < count <= FW_MAX_PACKAGES or data_size + FW_HEADER_SIZE > file_size:
+    if count not in range(1, FW_MAX_PACKAGES + 1) or data_size + FW_HEADER_SIZE > file_size:
         return None
     packages = []
     for index in range(count):

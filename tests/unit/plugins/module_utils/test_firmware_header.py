@@ -9,11 +9,13 @@ import struct
 
 import pytest
 
+from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import WhatsMinerError
 from ansible_collections.minerops.whatsminer.plugins.module_utils.transport import (
     FW_HEADER_SIZE,
     FW_MAX_PACKAGES,
     FW_RECORD_SIZE,
     FW_RECORDS_OFFSET,
+    choose_package,
     parse_firmware_header,
 )
 
@@ -86,3 +88,12 @@ def test_header_and_data_must_fit_in_the_file(data_size, found):
 def test_every_package_must_end_inside_the_file(last_size, found):
     records = [TWO[0], TWO[1][:3] + (last_size,)]
     assert (parse_firmware_header(header(records, data_size=150), FILE) is not None) is found
+
+
+def test_a_platform_the_image_lacks_is_refused_naming_what_it_has():
+    with pytest.raises(WhatsMinerError) as info:
+        choose_package([{'chiptype': 'h616'}, {'chiptype': 'h6os'}], 'H3')
+    assert 'no package for platform h3 (it has: h616, h6os); nothing was sent' in str(info.value)
+    with pytest.raises(WhatsMinerError) as info:
+        choose_package([], None)
+    assert 'no package for platform (unknown) (it has: none)' in str(info.value)

@@ -222,6 +222,45 @@ def test_connections_send_small_requests_at_once():
         listener.close()
 
 
+class BareSocket(TimingOutSocket):
+    """Connects at once; has no setsockopt at all."""
+
+    def connect(self, address):
+        self.address = address
+
+
+class NoDelaySocket(BareSocket):
+    """Connects at once; refuses TCP_NODELAY (some socket types have no such option)."""
+
+    def setsockopt(self, *args):
+        raise OSError(errno.ENOPROTOOPT, 'Protocol not available')
+
+
+@pytest.mark.parametrize('socket_class', [BareSocket, NoDelaySocket])
+def test_a_socket_without_tcp_nodelay_still_connects(monkeypatch, socket_class):
+    monkeypatch.setattr(transport_module, '_new_socket', socket_class)
+    sock = open_connection('127.0.0.1', 4028, Deadline(5))
+    assert sock.address == ('127.0.0.1', 4028)
+
+
+def test_a_green_name_lookup_that_times_out_is_the_resolve_phase(monkeypatch):
+    def timed_out(host, port, seconds):
+        raise socket.timeout('timed out')
+    monkeypatch.setattr(transport_module, 'green_active', lambda: True)
+    monkeypatch.setattr(transport_module, 'green_resolve', timed_out)
+    with pytest.raises(MinerTimeout) as info:
+        resolve('slow.example', 4028, Deadline(0.5))
+    assert info.value.phase == 'resolve'
+
+
+@pytest.mark.parametrize('command, line', [('upgrade', 'connected to 192.0.2.7:4028 for upgrade'), (None, 'connected to 192.0.2.7:4028')])
+def test_the_debug_log_names_the_stream_opened(monkeypatch, command, line):
+    monkeypatch.setattr(transport_module, 'open_connection', lambda *args: ScriptedSocket())
+    lines = []
+    Transport('192.0.2.7', 4028, timeout=2, log=lines.append).open_stream(command)
+    assert lines == [line]
+
+
 def test_the_deadline_given_is_the_one_kept(monkeypatch):
     seen = []
     monkeypatch.setattr(transport_module, 'open_connection', lambda host, port, deadline, connect_timeout: seen.append(deadline) or ScriptedSocket())
@@ -297,6 +336,18 @@ def test_closing_a_link_closes_its_socket_once():
     frame.close()
     frame.close()
     assert sock.closed and frame.sock is None and not frame.usable(60)
+
+
+class FailingClose(ScriptedSocket):
+    def close(self):
+        self.closed = True
+        raise OSError(errno.EBADF, 'Bad file descriptor')
+
+
+def test_a_link_whose_close_fails_is_still_let_go():
+    frame = FrameLink(FailingClose(), '192.0.2.7', 4433, 2, 1 << 20, clock=lambda: 0.0)
+    frame.close()
+    assert frame.sock is None
 
 
 def test_a_link_holding_unread_bytes_is_not_reused():
