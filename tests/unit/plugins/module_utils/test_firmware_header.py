@@ -97,3 +97,14 @@ def test_a_platform_the_image_lacks_is_refused_naming_what_it_has():
     with pytest.raises(WhatsMinerError) as info:
         choose_package([], None)
     assert 'no package for platform (unknown) (it has: none)' in str(info.value)
+
+
+def test_the_manual_header_is_6812_bytes_and_may_come_with_more():
+    """V3 section 7.1 in its own numbers (not this module's constants): 6812 bytes of header, records from byte 24."""
+    head = bytearray(6812 + 100)
+    struct.pack_into('<6I', head, 0, 0, 0, 0, 0, 0, 1)
+    head[24:28] = b'h616'
+    struct.pack_into('<II', head, 24 + 32, 6812, 0)
+    assert parse_firmware_header(bytes(head), 6812)[0]['chiptype'] == 'h616'       # more than the header: fine
+    assert parse_firmware_header(bytes(head[:6812]), 6812)[0]['offset'] == 6812
+    assert parse_firmware_header(bytes(head[:6811]), 6812) is None

@@ -322,6 +322,12 @@ def test_a_lone_heartbeat_is_consumed():
     assert decoder.heartbeats == 1 and decoder.pending == 0
 
 
+def test_a_frame_may_be_exactly_its_limit():
+    decoder = FrameDecoder(max_bytes=4)
+    decoder.feed(b'\x04\x00\x00\x00{"":}')
+    assert decoder.next_frame() == b'{"":'
+
+
 def test_an_oversized_frame_shows_the_start_of_its_body():
     decoder = FrameDecoder(max_bytes=10)
     decoder.feed(b'\x64\x00\x00\x00{"big":')
@@ -366,13 +372,26 @@ def test_a_link_whose_socket_died_underneath_is_not_reused():
     assert not frame.usable(60)
 
 
-def test_a_quiet_open_link_is_reused():
+def test_a_quiet_open_link_is_reused_until_it_idled_too_long():
     ours, theirs = socket.socketpair()
+    clock = FakeClock()
     try:
-        assert FrameLink(ours, '192.0.2.7', 4433, 2, 1 << 20, clock=lambda: 0.0).usable(60)
+        frame = FrameLink(ours, '192.0.2.7', 4433, 2, 1 << 20, clock=clock)
+        clock.now += 60
+        assert frame.usable(60)
+        clock.now += 0.5
+        assert not frame.usable(60)
     finally:
         ours.close()
         theirs.close()
+
+
+def test_closing_a_stream_closes_its_socket_once():
+    conn = stream()
+    sock = conn._sock
+    conn.close()
+    conn.close()
+    assert sock.closed
 
 
 def test_whether_a_client_has_a_password():
