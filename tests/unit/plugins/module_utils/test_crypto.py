@@ -130,6 +130,23 @@ def test_bad_salt_is_protocol_error_without_password():
     assert 'topsecret' not in str(info.value)
 
 
+def test_a_bad_salt_is_quoted_up_to_sixteen_characters():
+    with pytest.raises(ProtocolError) as info:
+        crypto.make_sign('key', '1234', 'bad salt! 0123456789abcdef')
+    assert "unusable md5-crypt salt ('bad salt! 012345')" in str(info.value)
+
+
+def test_a_fleet_derives_each_password_and_salt_once(monkeypatch):
+    """Miners sharing a password share its salt: the V2.2 key (an md5-crypt) is derived once per process."""
+    calls = []
+    real = crypto._md5_crypt_hash
+    monkeypatch.setattr(crypto, '_md5_crypt_hash', lambda secret, salt: calls.append(salt) or real(secret, salt))
+    crypto._derived_key.cache_clear()
+    keys = [crypto.derive_key('fleet-pass', salt) for salt in ('BQ5hoXV9', 'BQ5hoXV9', 'Zz', 'BQ5hoXV9')]
+    assert calls == ['BQ5hoXV9', 'Zz']
+    assert keys[0] == keys[1] == keys[3] != keys[2]
+
+
 def test_missing_libraries(monkeypatch):
     monkeypatch.setattr(crypto, 'HAS_PASSLIB', False)
     with pytest.raises(MissingLibrary) as info:
