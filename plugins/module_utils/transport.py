@@ -500,7 +500,7 @@ class FrameDecoder(object):
         while True:
             if len(self._buf) < head:
                 return None
-            length = FRAME_HEADER.unpack_from(self._buf, 0)[0]
+            (length,) = FRAME_HEADER.unpack_from(self._buf, 0)
             if not length:
                 del self._buf[:head]
                 self.heartbeats += 1

@@ -96,7 +96,9 @@ def test_a_fresh_deadline_has_not_expired():
     clock = FakeClock()
     deadline = Deadline(2, clock=clock)
     assert not deadline.expired()
-    clock.now += 2
+    clock.now += 1.5
+    assert not deadline.expired()
+    clock.now += 0.5
     assert deadline.expired()
 
 

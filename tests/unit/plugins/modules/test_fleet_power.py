@@ -314,6 +314,44 @@ def test_progress_is_told_at_most_every_few_seconds_and_not_at_the_end():
     assert said == ['2 of 4 miners done (1 failed) in 5.5 s']  # the last one is the task's own result
 
 
+def test_progress_every_five_seconds_counts_the_failed_ones():
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import _Progress
+    said, now = [], [100.0]
+    ctx = type('Ctx', (), {'progress': staticmethod(said.append)})()
+    progress = _Progress(ctx, 5, started=100.0, clock=lambda: now[0])
+    for clock, failed in ((104.9, True), (105.0, True), (109.9, False), (110.0, False), (120.0, False)):
+        now[0] = clock
+        progress(dict(failed=failed))
+    assert said == ['2 of 5 miners done (2 failed) in 5.0 s', '4 of 5 miners done (2 failed) in 10.0 s']
+
+
+def test_the_summary_rounds_kilowatts_to_watts_and_seconds_to_hundredths():
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import summarize
+    outcomes = [dict(failed=False, changed=True, outcome='changed', power_before_w=1235, power_after_w=0),
+                dict(failed=True, changed=False, outcome='unreachable', power_before_w=None, power_after_w=None),
+                dict(failed=True, changed=False, outcome='failed', power_before_w=None, power_after_w=None)]
+    summary = summarize(outcomes, 1.23456)
+    assert summary['shed_kw'] == 1.235 and summary['elapsed_s'] == 1.23
+    assert summary['failed'] == 2 and summary['unreachable'] == 1 and summary['failed_percent'] == 66.7
+
+
+def test_a_miner_names_only_what_differs_from_the_fleet_defaults():
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import _connection_options
+    options = _connection_options(dict(host='192.0.2.9'), dict(timeout=3.0, password='fleet'))
+    assert options == dict(host='192.0.2.9', port=4028, password='fleet', timeout=3.0, api='auto', v3_port=4433,
+                           v3_account='super', v3_password=None)
+
+
+def test_the_report_file_is_stable_readable_json(tmp_path):
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import write_report
+    path = tmp_path / 'new' / 'dir' / 'report.json'
+    write_report(str(path), {'b': 1, 'a': [1]})
+    write_report(str(path), {'b': 2, 'a': [1]})  # its directory exists now
+    assert path.read_text() == '{\n  "a": [\n    1\n  ],\n  "b": 2\n}\n'  # sorted and indented: diffable run to run
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert [entry.name for entry in path.parent.iterdir()] == ['report.json']
+
+
 def test_the_green_and_the_thread_fan_out_give_the_same_outcomes_in_order():
     from ansible_collections.minerops.whatsminer.plugins.module_utils._green import map_concurrently
     miners = ['a', 'b', 'c', 'd']
