@@ -31,7 +31,8 @@ except ImportError:  # pragma: no cover
     pass
 
 INJECT = '","cmd":"reboot'
-FIRMWARE = os.path.join(tempfile.gettempdir(), 'minerops-fuzz-firmware.bin')
+# One per process: two test runs side by side (make mutation runs two) must not delete each other's file.
+FIRMWARE = os.path.join(tempfile.gettempdir(), 'minerops-fuzz-firmware-%d.bin' % os.getpid())
 LOGS_DIR = tempfile.gettempdir()
 
 # module -> minimal valid arguments (connection options added by run_task)
