@@ -6,6 +6,8 @@ the ramp, the settle time and the input refused before any miner is touched."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils import _fleet as fleet
@@ -385,8 +387,18 @@ def test_an_unwritable_report_file_fails_the_task_and_keeps_the_outcomes(tmp_pat
     blocker = tmp_path / 'file'
     blocker.write_text('not a directory')
     result = _run(_devices(2), state='curtailed', power_percent=50, report_file=str(blocker / 'curtail.json'))
-    assert result['failed'] and result['msg'].startswith('report_file: cannot write %s' % (blocker / 'curtail.json'))
+    assert result['failed'] and result['msg'] == 'report_file: cannot write %s: File exists' % (blocker / 'curtail.json')
     assert [miner['outcome'] for miner in result['miners']] == ['curtailed', 'curtailed']
+
+
+def test_a_report_that_cannot_be_written_whole_leaves_the_old_one(tmp_path):
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import write_report
+    path = tmp_path / 'report.json'
+    write_report(str(path), {'summary': 'yesterday'})
+    with pytest.raises(TypeError):
+        write_report(str(path), {'summary': object()})  # not JSON: fails half-way through writing
+    assert json.loads(path.read_text()) == {'summary': 'yesterday'}
+    assert [entry.name for entry in tmp_path.iterdir()] == ['report.json']
 
 
 def test_the_cycle_collector_is_spaced_during_a_fan_out_and_restored_after():
