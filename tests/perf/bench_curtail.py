@@ -10,10 +10,7 @@ ways of curtailing every miner to 50 percent are timed one after the other:
     per miner (``summary+status``, ``get_token``, the encrypted ``set_power_pct``, ``summary``), with
     the same concurrency, and nothing else: no validation, no result, no report;
 (b) task - ``whatsminer_fleet_power`` from a one-host play (the task's own wall time, from the callback);
-(c) playbook - ``ansible-playbook curtail.yml`` over the simulator's inventory, end to end, as an operator runs it;
-    then once more with ``inject_facts_as_vars = False`` (ANSIBLE_INJECT_FACTS_AS_VARS): Ansible then skips, for
-    every host whose variables are read, the fact clean-up that lists the connection plugins on disk - most of
-    what ``fleet_members`` costs per host at 10,000 miners.
+(c) playbook - ``ansible-playbook curtail.yml`` over the simulator's inventory, end to end, as an operator runs it.
 
 (d) Ansible's own floor - ``ansible-playbook`` over the same inventory running one ``run_once``
     ``ansible.builtin.debug`` on the miners: what any play over that inventory costs before it does anything.
@@ -129,11 +126,11 @@ def task(fleet, workdir):
     return entry['elapsed'], entry['result']['summary']
 
 
-def playbook(fleet, workdir, env=None):
+def playbook(fleet, workdir):
     use_example_group_vars(os.path.dirname(fleet.inventory))
     started = time.monotonic()
     run = run_playbook(os.path.join(REPO, 'playbooks', 'curtail.yml'), fleet.inventory, workdir,
-                       extra_vars=dict(power_curtail_concurrency=CONCURRENCY, power_curtail_power_percent=50), env=env)
+                       extra_vars=dict(power_curtail_concurrency=CONCURRENCY, power_curtail_power_percent=50))
     elapsed = time.monotonic() - started
     if run.returncode != 0:
         raise SystemExit('curtail.yml failed:\n' + run.output[-3000:])
@@ -170,28 +167,26 @@ def bench(size):
         floor_s, floor_failed = floor(fleet.miners)
         task_s, task_summary = task(fleet, workdir)
         book_s, book_summary = playbook(fleet, workdir)
-        lean_s, lean_summary = playbook(fleet, workdir, env=dict(ANSIBLE_INJECT_FACTS_AS_VARS='False'))
         debug_s = ansible_floor(fleet, workdir)
         curtailed = sum(1 for miner_id in fleet.ids[:20] if fleet.state(miner_id)['power_pct_temp'] == 50)
     finally:
         fleet.stop()
     return dict(size=size, startup=startup, floor=floor_s, floor_failed=floor_failed, task=task_s, task_failed=task_summary['failed'],
-                playbook=book_s, playbook_failed=book_summary['failed'] + lean_summary['failed'], lean=lean_s, sample=curtailed,
-                debug=debug_s)
+                playbook=book_s, playbook_failed=book_summary['failed'], sample=curtailed, debug=debug_s)
 
 
 def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     print('curtail N simulated V2.2 miners to 50 %%, concurrency %d (%d CPUs)' % (CONCURRENCY, os.cpu_count()))
-    columns = ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'no-inject', 'debug s', 'play-dbg', 'failed f/t/p, simulator start')
-    print('%7s | %8s | %8s %7s | %8s %9s %9s | %9s %9s | %s' % columns)
+    columns = ('miners', 'floor s', 'task s', 'x floor', 'play s', '- floor', 'debug s', 'play-dbg', 'failed f/t/p, simulator start')
+    print('%7s | %8s | %8s %7s | %8s %9s | %9s %9s | %s' % columns)
     for size in SIZES:
         row = bench(size)
         goal = 'goal <= floor + 2 s' if row['size'] <= 1000 else 'goal <= 20 s'
-        print('%7d | %8.2f | %8.2f %6.2fx | %8.2f %+8.2fs %8.2fs | %9.2f %8.2fs | %d/%d/%d, %.1f s (%s; task goal <= 1.2x)' % (
+        print('%7d | %8.2f | %8.2f %6.2fx | %8.2f %+8.2fs | %9.2f %8.2fs | %d/%d/%d, %.1f s (%s; task goal <= 1.2x)' % (
             row['size'], row['floor'], row['task'], row['task'] / row['floor'], row['playbook'], row['playbook'] - row['floor'],
-            row['lean'], row['debug'], row['playbook'] - row['debug'], row['floor_failed'], row['task_failed'], row['playbook_failed'],
+            row['debug'], row['playbook'] - row['debug'], row['floor_failed'], row['task_failed'], row['playbook_failed'],
             row['startup'], goal))
         sys.stdout.flush()
 
