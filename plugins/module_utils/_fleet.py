@@ -16,6 +16,7 @@ import tempfile
 import time
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
+    CONNECTION_ARGUMENT_SPEC,
     DEFAULT_PORT,
     ModuleFailure,
     TaskContext,
@@ -106,10 +107,15 @@ class _Schedule:
             self._sleep(delay)
 
 
+# What a per-host task would take for an option the miner's entry leaves out: the connection options' own defaults.
+_CONNECTION_DEFAULTS = dict((name, spec.get('default')) for name, spec in CONNECTION_ARGUMENT_SPEC.items())
+
+
 def _connection_options(miner, params):
-    return dict(host=miner['host'], port=miner.get('port') or DEFAULT_PORT, password=miner.get('password') or params.get('password'),
-                timeout=params['timeout'], api=miner.get('api') or 'auto', v3_port=miner.get('v3_port') or 4433,
-                v3_account=miner.get('v3_account') or 'super', v3_password=miner.get('v3_password'))
+    return dict(host=miner['host'], port=miner.get('port') or _CONNECTION_DEFAULTS['port'],
+                password=miner.get('password') or params.get('password'), timeout=params['timeout'],
+                api=miner.get('api') or _CONNECTION_DEFAULTS['api'], v3_port=miner.get('v3_port') or _CONNECTION_DEFAULTS['v3_port'],
+                v3_account=miner.get('v3_account') or _CONNECTION_DEFAULTS['v3_account'], v3_password=miner.get('v3_password'))
 
 
 def _run_steps(connection, steps, check_mode, outcome):
