@@ -13,6 +13,14 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._validation im
 MESSAGE_KEYS = ['CustomerSn'] + ['msg%d' % n for n in range(10)]
 MAX_LENGTH = 127
 
+# The options of whatsminer_customer_msg (without the connection options).
+CUSTOMER_MSG_SPEC = dict(
+    customer_sn=dict(type='str'),
+    messages=dict(type='dict', default={}),
+    exclusive=dict(type='bool', default=False),
+    record_slot=dict(type='str'),
+)
+
 
 def wanted_messages(params):
     """The messages to set (key -> text), checked before anything is sent."""

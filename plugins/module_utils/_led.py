@@ -16,6 +16,15 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._validation im
 
 MAX_MS = 100000
 
+# The options of whatsminer_led (without the connection and record options).
+LED_SPEC = dict(
+    mode=dict(type='str', choices=['auto', 'manual'], required=True),
+    color=dict(type='str', choices=['red', 'green']),
+    period=dict(type='int'),
+    duration=dict(type='int'),
+    start=dict(type='int'),
+)
+
 
 def read_led_mode(miner):
     state = (miner.read('miner_info').get('led_state') or '').lower()

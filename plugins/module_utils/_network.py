@@ -20,6 +20,19 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._validation im
 _HOSTNAME = re.compile(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z')
 NETWORK_FIELDS = 'ip,proto,netmask,gateway,dns,hostname'
 
+# The options of whatsminer_network (without the connection options).
+NETWORK_SPEC = dict(
+    proto=dict(type='str', choices=['dhcp', 'static']),
+    address=dict(type='str'),
+    netmask=dict(type='str'),
+    gateway=dict(type='str'),
+    dns=dict(type='list', elements='str', default=[]),
+    hostname=dict(type='str'),
+    dhcp_address=dict(type='str'),
+    wait=dict(type='bool', default=True),
+    wait_timeout=dict(type='int', default=300),
+)
+
 
 def _ipv4(option, value):
     try:

@@ -28,6 +28,16 @@ READBACK_SECONDS = 10.0
 PENDING_SECONDS = 5.0
 RESTART_WAIT_SECONDS = 300
 
+# The options of whatsminer_pools (without the connection and record options).
+POOLS_SPEC = dict(
+    pools=dict(type='list', elements='dict', required=True, options=dict(
+        url=dict(type='str', required=True),
+        user=dict(type='str', required=True),
+        password=dict(type='str', default='', no_log=True),
+    )),
+    update_password=dict(type='str', choices=['on_change', 'always'], default='on_change', no_log=False),
+)
+
 
 _CREDENTIALS = re.compile(r'^(?P<scheme>[^:/]*://)(?P<userinfo>[^@/]*)@')
 

@@ -12,6 +12,23 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import 
 # Settings the miner reports back, and run-time targets it does not (sent whenever asked for).
 READABLE = ('mining', 'mode', 'power_limit', 'target_freq_percent', 'fast_boot')
 
+# The options of whatsminer_power (without the connection and record options).
+POWER_SPEC = dict(
+    mining=dict(type='bool'),
+    mode=dict(type='str', choices=['low', 'normal', 'high']),
+    power_limit=dict(type='int'),
+    target_freq_percent=dict(type='int'),
+    power_percent=dict(type='int'),
+    power_percent_method=dict(type='str', choices=['fast', 'normal'], default='fast'),
+    restore_power_percent=dict(type='bool', default=False),
+    power=dict(type='int'),
+    fast_boot=dict(type='bool'),
+    upfreq_speed=dict(type='int'),
+    wait=dict(type='bool', default=True),
+    wait_timeout=dict(type='int', default=300),
+)
+POWER_SPEC_KWARGS = dict(mutually_exclusive=[('power_percent', 'power')])
+
 
 def validate(params):
     """Ranges come from the settings table; these are the combinations the miner refuses."""

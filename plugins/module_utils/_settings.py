@@ -19,6 +19,27 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._validation im
 _POSIX_TZ = re.compile(r'^[A-Za-z<>+\-0-9,./:]{3,64}\Z')
 _ZONE_NAME = re.compile(r'^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}\Z')
 
+# The options of whatsminer_cooling and whatsminer_settings (without the connection and record options);
+# whatsminer_config takes them as its cooling and settings sections.
+COOLING_SPEC = dict(
+    temp_offset=dict(type='int'),
+    fan_zero_speed=dict(type='bool'),
+    poweroff_cool=dict(type='bool'),
+    heat_mode=dict(type='str', choices=['anti-icing', 'heating', 'normal']),
+)
+SETTINGS_SPEC = dict(
+    timezone=dict(type='str'),
+    zonename=dict(type='str'),
+    syslog=dict(type='dict', options=dict(
+        host=dict(type='str', required=True),
+        port=dict(type='int', default=514),
+        proto=dict(type='str', choices=['udp', 'tcp'], default='udp'),
+    )),
+    web_pools=dict(type='bool'),
+    mine_on_boot=dict(type='bool'),
+)
+SETTINGS_SPEC_KWARGS = dict(required_together=[('timezone', 'zonename')])
+
 
 def ensure_cooling(ctx):
     """Module entry point for whatsminer_cooling."""

@@ -83,18 +83,11 @@ commands:
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import ensure_cooling as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import COOLING_SPEC, ensure_cooling as run
 
 
 def argument_spec():
-    spec = dict(
-        temp_offset=dict(type='int'),
-        fan_zero_speed=dict(type='bool'),
-        poweroff_cool=dict(type='bool'),
-        heat_mode=dict(type='str', choices=['anti-icing', 'heating', 'normal']),
-    )
-    spec.update(RECORD_ARGUMENT_SPEC)
-    return with_connection_options(spec)
+    return with_connection_options(dict(COOLING_SPEC, **RECORD_ARGUMENT_SPEC))
 
 
 def main():

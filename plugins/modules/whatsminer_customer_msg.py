@@ -72,16 +72,11 @@ commands:
 '''
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._customer_msg import ensure_customer_msg as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._customer_msg import CUSTOMER_MSG_SPEC, ensure_customer_msg as run
 
 
 def argument_spec():
-    return with_connection_options(dict(
-        customer_sn=dict(type='str'),
-        messages=dict(type='dict', default={}),
-        exclusive=dict(type='bool', default=False),
-        record_slot=dict(type='str'),
-    ))
+    return with_connection_options(CUSTOMER_MSG_SPEC)
 
 
 def main():

@@ -81,19 +81,11 @@ commands:
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._led import ensure_led as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._led import LED_SPEC, ensure_led as run
 
 
 def argument_spec():
-    spec = dict(
-        mode=dict(type='str', choices=['auto', 'manual'], required=True),
-        color=dict(type='str', choices=['red', 'green']),
-        period=dict(type='int'),
-        duration=dict(type='int'),
-        start=dict(type='int'),
-    )
-    spec.update(RECORD_ARGUMENT_SPEC)
-    return with_connection_options(spec)
+    return with_connection_options(dict(LED_SPEC, **RECORD_ARGUMENT_SPEC))
 
 
 def main():

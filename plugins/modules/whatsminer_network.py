@@ -129,21 +129,11 @@ commands:
 '''
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._network import ensure_network as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._network import NETWORK_SPEC, ensure_network as run
 
 
 def argument_spec():
-    return with_connection_options(dict(
-        proto=dict(type='str', choices=['dhcp', 'static']),
-        address=dict(type='str'),
-        netmask=dict(type='str'),
-        gateway=dict(type='str'),
-        dns=dict(type='list', elements='str', default=[]),
-        hostname=dict(type='str'),
-        dhcp_address=dict(type='str'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
-    ))
+    return with_connection_options(NETWORK_SPEC)
 
 
 def main():

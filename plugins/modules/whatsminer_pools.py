@@ -125,20 +125,11 @@ commands:
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import ensure_pools as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import POOLS_SPEC, ensure_pools as run
 
 
 def argument_spec():
-    spec = dict(RECORD_ARGUMENT_SPEC)
-    spec.update(
-        pools=dict(type='list', elements='dict', required=True, options=dict(
-            url=dict(type='str', required=True),
-            user=dict(type='str', required=True),
-            password=dict(type='str', default='', no_log=True),
-        )),
-        update_password=dict(type='str', choices=['on_change', 'always'], default='on_change', no_log=False),
-    )
-    return with_connection_options(spec)
+    return with_connection_options(dict(POOLS_SPEC, **RECORD_ARGUMENT_SPEC))
 
 
 def main():

@@ -183,30 +183,11 @@ commands:
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._power import ensure_power as run
-
-SPEC_KWARGS = dict(
-    mutually_exclusive=[('power_percent', 'power')],
-)
+from ansible_collections.minerops.whatsminer.plugins.module_utils._power import POWER_SPEC, POWER_SPEC_KWARGS as SPEC_KWARGS, ensure_power as run
 
 
 def argument_spec():
-    spec = dict(RECORD_ARGUMENT_SPEC)
-    spec.update(
-        mining=dict(type='bool'),
-        mode=dict(type='str', choices=['low', 'normal', 'high']),
-        power_limit=dict(type='int'),
-        target_freq_percent=dict(type='int'),
-        power_percent=dict(type='int'),
-        power_percent_method=dict(type='str', choices=['fast', 'normal'], default='fast'),
-        restore_power_percent=dict(type='bool', default=False),
-        power=dict(type='int'),
-        fast_boot=dict(type='bool'),
-        upfreq_speed=dict(type='int'),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=300),
-    )
-    return with_connection_options(spec)
+    return with_connection_options(dict(POWER_SPEC, **RECORD_ARGUMENT_SPEC))
 
 
 def main():

@@ -103,25 +103,11 @@ commands:
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import ensure_settings as run
-
-SPEC_KWARGS = dict(required_together=[('timezone', 'zonename')])
+from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import SETTINGS_SPEC, SETTINGS_SPEC_KWARGS as SPEC_KWARGS, ensure_settings as run
 
 
 def argument_spec():
-    spec = dict(
-        timezone=dict(type='str'),
-        zonename=dict(type='str'),
-        syslog=dict(type='dict', options=dict(
-            host=dict(type='str', required=True),
-            port=dict(type='int', default=514),
-            proto=dict(type='str', choices=['udp', 'tcp'], default='udp'),
-        )),
-        web_pools=dict(type='bool'),
-        mine_on_boot=dict(type='bool'),
-    )
-    spec.update(RECORD_ARGUMENT_SPEC)
-    return with_connection_options(spec)
+    return with_connection_options(dict(SETTINGS_SPEC, **RECORD_ARGUMENT_SPEC))
 
 
 def main():
