@@ -192,6 +192,22 @@ class TaskContext:
     def warn(self, message):
         self.warnings.append(message)
 
+    def run_section(self, name, ensure, params):
+        """Run ``ensure`` (a resource function) with ``params`` on this task's miner, as one section of a larger task.
+
+        The section shares the miner (one connection setup, one token) and this task's record of the commands
+        sent; its warnings are prefixed with its name.
+        """
+        section = TaskContext(params, check_mode=self.check_mode, diff=self.diff, resolve_path=self._resolve_path,
+                              client_factory=self._client_factory, miner=self.miner)
+        section.commands_sent = self.commands_sent
+        section.progress = self.progress
+        try:
+            return ensure(section)
+        finally:
+            self.writes_applied += section.writes_applied
+            self.warnings.extend('%s: %s' % (name, warning) for warning in section.warnings)
+
     def controller_path(self, path):
         """Resolve a path on the controller (role files/, playbook dir) in the action flavour."""
         if self._resolve_path is None:
@@ -230,6 +246,15 @@ def _check_write_access(ctx):
         ctx._miner.check_credentials()
 
 
+def _in_section(exc, result):
+    """A failure inside one section of whatsminer_config: say which, and what the sections before it did."""
+    where = getattr(exc, 'section_failure', None)
+    if where:
+        result.update(msg=where['prefix'] + result['msg'] + where['suffix'], sections=where['sections'],
+                      failed_section=where['failed_section'])
+    return result
+
+
 def execute(handler, ctx):
     """Run ``handler(ctx)`` and turn every expected failure into a clear failed result."""
     try:
@@ -239,9 +264,9 @@ def execute(handler, ctx):
             _check_write_access(ctx)
     except OutcomeUnknown as exc:
         # The write may have happened: never report it as unchanged.
-        result = dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc))
+        result = _in_section(exc, dict(failed=True, changed=True, outcome_unknown=True, msg=str(exc)))
     except WhatsMinerError as exc:
-        result = dict(failed=True, msg=str(exc) + _api_hint(ctx, exc), error=type(exc).__name__)
+        result = _in_section(exc, dict(failed=True, msg=str(exc) + _api_hint(ctx, exc), error=type(exc).__name__))
         if isinstance(exc, (MinerUnreachable, MinerTimeout)) and exc.phase in ('resolve', 'connect') \
                 and not ctx.commands_sent:
             # Nothing answers at the miner's address: Ansible's own notion of a host it cannot reach.

@@ -76,7 +76,7 @@ def _compare_with_record(ctx, managed, before, send, secret):
     return record, set(name for name in recorded if record.slot or record.read_back.get(name) is not None)
 
 
-def _checked(ctx, wanted):
+def check_wanted(ctx, wanted):
     """The managed settings of ``wanted``, their ranges checked, then what this miner's model or API refuses within
     them (before anything is sent)."""
     managed = dict((name, value) for name, value in wanted.items() if _managed(SETTINGS[name], value))
@@ -121,7 +121,7 @@ def plan(ctx, wanted, secret=(), report=()):
     or whose record_key the applied-settings record holds are compared with those; the others
     (``unverified``: run-time power targets) are sent whenever they are given.
     """
-    managed = _checked(ctx, wanted)
+    managed = check_wanted(ctx, wanted)
     current = read_values(ctx.miner, list(managed) + [name for name in report if name not in managed])
     # A readable setting the firmware leaves out (older firmware) is compared like a write-only one.
     before = dict((name, value) for name, value in current.items() if name in managed and value is not None)

@@ -82,8 +82,9 @@ def check_time_options(params):
             check_seconds(option, params[option], low, high)
 
 
-# Options whose values go to the miner as given (whatsminer_command's params may hold booleans).
-_FREE_FORM = ('params',)
+# Options whose values go to the miner as given (whatsminer_command's params may hold booleans), and whatsminer_config's
+# sections (each checked against its own module's options, booleans included, when the section is validated).
+_FREE_FORM = ('params', 'settings', 'cooling', 'customer_msg', 'led', 'power', 'network')
 
 
 def _refuse_boolean(label, value):
