@@ -15,7 +15,7 @@ export PYTHONPATH := $(COLL_PATH):$(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-curtail bench-discovery mutation clean
+.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-site bench-curtail bench-discovery mutation clean
 
 help:
 	@echo "make demo   - start a simulated WhatsMiner fleet and run the demo playbook against it"
@@ -65,6 +65,10 @@ test: units simulator-tests integration sanity
 
 bench: collection
 	$(BIN)/python tests/perf/bench_facts.py
+
+# site.yml (first and no-change runs) and drift.yml over 200 simulated miners against one debug task; tokens per miner.
+bench-site: collection
+	cd $(COLL_LINK) && $(BIN)/python tests/perf/bench_site.py
 
 # Curtailment at 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml (BENCH_SIZES="1000" for one).
 bench-curtail: collection

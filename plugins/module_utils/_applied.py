@@ -85,11 +85,12 @@ class AppliedRecord:
         self.read_back = ctx.miner.settings() or {}
         if self.slot:
             ctx.require_password('read the applied-settings record')
-            self.entries = self._read()
+            self.entries = self._read(fresh=False)
 
-    def _read(self):
-        """The record's entries as the miner holds them now ({} for an empty slot)."""
-        text = self.ctx.miner.customer_messages('keep the applied-settings record (leave record_slot unset)').get(self.slot, '')
+    def _read(self, fresh=True):
+        """The record's entries as the miner holds them now ({} for an empty slot); ``fresh=False`` may reuse the
+        customer messages read since the last write (comparing, not rewriting)."""
+        text = self.ctx.miner.customer_messages('keep the applied-settings record (leave record_slot unset)', fresh=fresh).get(self.slot, '')
         entries = parse_record(text)
         if entries is None:
             self.foreign = bool(text)

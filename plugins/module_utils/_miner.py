@@ -79,6 +79,7 @@ class Miner:
         self.latest = {}
         self._remembered = {}
         self._snapshot = None
+        self._customer_messages = None
 
     def can(self, capability):
         return capability in self.capabilities
@@ -153,13 +154,23 @@ class Miner:
         """Settings V2.2 cannot read back, in the collection's terms; None without the read_settings capability."""
         return None
 
-    def customer_messages(self, purpose='read the customer messages'):
-        """The customer message slots as ``{key: text}``; ModuleFailure naming the firmware when it has none."""
+    def customer_messages(self, purpose='read the customer messages', fresh=False):
+        """The customer message slots as ``{key: text}``; ModuleFailure naming the firmware when it has none.
+
+        The slots read since this miner's last write are reused (the sections of whatsminer_config each compare with
+        the applied-settings record); ``fresh`` reads them again (a record about to be rewritten).
+        """
+        sent = self.writes_sent
+        if not fresh and sent is not None and self._customer_messages is not None and self._customer_messages[0] == sent:
+            return dict(self._customer_messages[1])
         try:
-            return self.read('customer_msg')
+            messages = self.read('customer_msg')
         except InvalidCommand:
             raise ModuleFailure('this miner (%s) does not answer get_customer_msg (firmware before the 2025 V2.2 manual): '
                                 'it cannot %s; nothing was sent' % (self.firmware_label(), purpose))
+        # Keyed by the write count after the read (API V2.2 counts get_customer_msg itself as a write).
+        self._customer_messages = (self.writes_sent, dict(messages))
+        return messages
 
     def firmware_label(self):
         """``firmware <version>, API <version>`` as the miner reports them (for messages)."""

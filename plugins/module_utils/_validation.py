@@ -115,6 +115,22 @@ def _sub_arguments(label, option, value):
     return []
 
 
+def plain(value):
+    """``value`` made of plain dict, list, str, int, float, bool and None.
+
+    Ansible 2.19 hands task arguments over as tagged subclasses of these types; validating them copies them deeply,
+    which costs more than the miner's whole converge. Other types are left as they are (the validation names them).
+    """
+    if isinstance(value, dict):
+        return dict((plain(key), plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    for kind in (bool, str, int, float):
+        if isinstance(value, kind):
+            return kind(value)
+    return value
+
+
 def refuse_yaml_booleans(spec, args, where=''):
     """Refuse booleans given for text options, nested ones included, naming the option.
 

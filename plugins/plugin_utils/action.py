@@ -28,7 +28,8 @@ from ansible.utils.unsafe_proxy import wrap_var
 # controller's main process before it forks a worker per task and host, so everything imported
 # at this point is inherited by the workers instead of being imported again (about 0.1 s each).
 from ansible_collections.minerops.whatsminer.plugins.module_utils import _green, _miner, client, client_v3, _validation as validation  # noqa: F401 pylint: disable=unused-import
-from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import refuse_yaml_booleans
+from ansible_collections.minerops.whatsminer.plugins.module_utils.crypto import warm_up
+from ansible_collections.minerops.whatsminer.plugins.module_utils._validation import plain, refuse_yaml_booleans
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import (
     DETECTED_API_FACT,
     HOST_VARIABLES,
@@ -37,6 +38,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._common import
     execute,
 )
 
+warm_up()
 
 display = Display()
 
@@ -64,6 +66,7 @@ class WhatsMinerActionModule(ActionBase):
         args = dict(self._task.args)
         if self.TARGETS_MINER:
             args = self._fill_from_host(args, task_vars, spec)
+        args = plain(args)
         try:
             refuse_yaml_booleans(spec, args)
         except ModuleFailure as exc:

@@ -172,6 +172,7 @@ class FakeMiner(Miner):
         self.latest = {}
         self._remembered = {}
         self._snapshot = None
+        self._customer_messages = None
 
     def __getattr__(self, name):
         if name.startswith('_read_'):
