@@ -142,8 +142,6 @@ def wanted_sections(ctx):
         except ModuleFailure as exc:
             raise ModuleFailure('%s: %s' % (section.name, exc.msg))
         wanted.append((section, params))
-    if not wanted:
-        raise ModuleFailure('set at least one of %s' % ', '.join(SECTION_NAMES))
     return wanted
 
 
@@ -160,6 +158,10 @@ def _check_power_limits(ctx, wanted):
 def ensure_config(ctx):
     """Module entry point for whatsminer_config."""
     wanted = wanted_sections(ctx)
+    if not wanted:
+        # The miner_config role passes every part, empty ones included: nothing to do is not an error, but say so.
+        ctx.warn('no section is set (%s): nothing to converge, the miner was not contacted' % ', '.join(SECTION_NAMES))
+        return dict(changed=False, changed_sections=[], sections={})
     ctx.require_password('converge the miner\'s configuration')
     _check_power_limits(ctx, wanted)
     results, diff_before, diff_after = {}, {}, {}

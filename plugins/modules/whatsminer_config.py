@@ -20,8 +20,8 @@ description:
   - "Sections run in a safe order: O(settings) and O(cooling) (no restart), O(pools) (before any restart, so that
     mining resumes on the right pools), O(customer_msg), O(led), O(power) (may restart btminer), O(network) last
     (may move the miner to another address)."
-  - A section left out, null or empty is not managed. A failure names its section, what the sections before it
-    changed, and that the later sections were not run.
+  - A section left out, null or empty is not managed; with none set the task does nothing and warns. A failure names
+    its section, what the sections before it changed, and that the later sections were not run.
 author:
   - minerops.whatsminer contributors (@minerops)
 extends_documentation_fragment:
