@@ -24,7 +24,6 @@ from ansible.module_utils.errors import UnsupportedError
 from ansible_collections.minerops.whatsminer.plugins.module_utils._applied import RECORD_ARGUMENT_SPEC
 from ansible_collections.minerops.whatsminer.plugins.module_utils._customer_msg import (
     CUSTOMER_MSG_SPEC, ensure_customer_msg, wanted_messages)
-from ansible_collections.minerops.whatsminer.plugins.module_utils._engine import check_wanted
 from ansible_collections.minerops.whatsminer.plugins.module_utils._led import LED_SPEC, ensure_led, validate_led
 from ansible_collections.minerops.whatsminer.plugins.module_utils._network import NETWORK_SPEC, ensure_network, validate_network
 from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import POOLS_SPEC, ensure_pools, validate_pools
@@ -145,50 +144,74 @@ def wanted_sections(ctx):
     return wanted
 
 
-def _check_power_limits(ctx, wanted):
-    """What this miner's model or API refuses in the power section (upfreq_speed above its range...), before any section runs."""
-    for section, params in wanted:
-        if section.name == 'power':
-            try:
-                check_wanted(ctx, dict((name, params.get(name)) for name in section.spec if name in SETTINGS))
-            except ModuleFailure as exc:
-                raise ModuleFailure('power: %s' % exc.msg)
-
-
 def ensure_config(ctx):
-    """Module entry point for whatsminer_config."""
+    """Module entry point for whatsminer_config.
+
+    Every section is first run in check mode: each reads and compares what it manages, and whatever this miner
+    refuses (a command its firmware lacks, a setting it cannot read back, a value out of its model's range) fails
+    the task before anything is sent. Only the sections that differ then run for real, in order. A task that finds
+    nothing to change costs the reads alone.
+    """
     wanted = wanted_sections(ctx)
     if not wanted:
         # The miner_config role passes every part, empty ones included: nothing to do is not an error, but say so.
         ctx.warn('no section is set (%s): nothing to converge, the miner was not contacted' % ', '.join(SECTION_NAMES))
         return dict(changed=False, changed_sections=[], sections={})
     ctx.require_password('converge the miner\'s configuration')
-    _check_power_limits(ctx, wanted)
-    results, diff_before, diff_after = {}, {}, {}
+    results, warnings = _run_sections(ctx, wanted, check_mode=True)
+    differing = [(section, params) for section, params in wanted if results[section.name].get('changed')]
+    if differing and not ctx.check_mode:
+        applied, applied_warnings = _run_sections(ctx, differing)
+        results.update(applied)
+        warnings.update(applied_warnings)
     for section, params in wanted:
+        ctx.warnings.extend(warnings[section.name])
+    return _outcome(ctx, [section.name for section, params in wanted], results)
+
+
+def _run_sections(ctx, wanted, check_mode=False):
+    """``(results, warnings)`` of each section of ``wanted`` run in order; a failure names its section."""
+    results, warnings = {}, {}
+    for section, params in wanted:
+        warnings[section.name] = []
         try:
-            result = ctx.run_section(section.name, section.ensure, params)
+            results[section.name] = ctx.run_section(section.name, section.ensure, params, check_mode, warnings[section.name])
         except ModuleFailure as exc:
-            raise ModuleFailure(_failed_in(section.name, exc.msg, results), sections=results, failed_section=section.name,
-                                **exc.details)
+            _keep_warnings(ctx, warnings)
+            raise ModuleFailure(_failed_in(section.name, exc.msg, results, check_mode), sections=_without_diffs(results),
+                                failed_section=section.name, **exc.details)
         except WhatsMinerError as exc:
+            _keep_warnings(ctx, warnings)
             # The error keeps its type (unreachable, API code, outcome unknown); execute() adds where it happened.
-            exc.section_failure = dict(prefix=section.name + ': ', suffix='; ' + _applied_before(results),
-                                       sections=results, failed_section=section.name)
+            exc.section_failure = dict(prefix=section.name + ': ', suffix='; ' + _applied_before(results, check_mode),
+                                       sections=_without_diffs(results), failed_section=section.name)
             raise
-        diff = result.pop('diff', None)
-        if diff is not None:
-            diff_before[section.name], diff_after[section.name] = diff['before'], diff['after']
-        results[section.name] = result
-    changed = [name for name, result in results.items() if result.get('changed')]
-    outcome = dict(changed=bool(changed), changed_sections=changed, sections=results)
+    return results, warnings
+
+
+def _keep_warnings(ctx, warnings):
+    for section_warnings in warnings.values():
+        ctx.warnings.extend(section_warnings)
+
+
+def _without_diffs(results):
+    return dict((name, dict((key, value) for key, value in result.items() if key != 'diff')) for name, result in results.items())
+
+
+def _outcome(ctx, names, results):
+    changed = [name for name in names if results[name].get('changed')]
+    outcome = dict(changed=bool(changed), changed_sections=changed, sections=_without_diffs(results))
     if ctx.diff:
-        outcome['diff'] = dict(before=diff_before, after=diff_after)
+        diffs = dict((name, results[name]['diff']) for name in names if results[name].get('diff') is not None)
+        outcome['diff'] = dict(before=dict((name, diff['before']) for name, diff in diffs.items()),
+                               after=dict((name, diff['after']) for name, diff in diffs.items()))
     return outcome
 
 
-def _applied_before(results):
+def _applied_before(results, checking=False):
     """What a failed section leaves behind: the sections that ran before it, and that the later ones did not run."""
+    if checking:
+        return 'nothing was sent (every section is checked against the miner before any is applied)'
     changed = [done for done, result in results.items() if result.get('changed')]
     if changed:
         applied = 'sections applied before it: %s (changed: %s)' % (', '.join(results), ', '.join(changed))
@@ -199,8 +222,10 @@ def _applied_before(results):
     return applied + '; later sections were not run'
 
 
-def _failed_in(name, msg, results):
-    return '%s: %s; %s' % (name, msg, _applied_before(results))
+def _failed_in(name, msg, results, checking=False):
+    if checking and msg.endswith('; nothing was sent'):
+        msg = msg[:-len('; nothing was sent')]
+    return '%s: %s; %s' % (name, msg, _applied_before(results, checking))
 
 
 def argument_spec():

@@ -106,7 +106,6 @@ def test_one_diff_keyed_by_section_without_secrets():
     (dict(pools=[dict(url='http://pool.example', user='a')]), 'pools: pools[1].url must look like stratum+tcp://host:port'),
     (dict(customer_msg=dict(messages=dict(msg11='x'))), 'customer_msg: messages has unknown keys msg11'),
     (dict(customer_msg='SITE'), 'customer_msg must be a dictionary, got str'),
-    (dict(power=dict(upfreq_speed=10)), 'power: upfreq_speed must be between 0 and 9 on API V2.2, got 10'),
 ])
 def test_every_section_is_checked_before_anything_is_sent(options, message):
     """A mistake in the last section leaves the first ones unsent, and the message names the section and the field."""
@@ -115,6 +114,22 @@ def test_every_section_is_checked_before_anything_is_sent(options, message):
     assert result.get('failed') and message in result['msg'], result
     assert result['changed'] is False and _writes(device) == []
     assert not any(call == ('read', 'pools') for call in device.calls)
+
+
+@pytest.mark.parametrize('options, unsupported, message', [
+    (dict(power=dict(upfreq_speed=10)), (), 'power: upfreq_speed must be between 0 and 9 on API V2.2, got 10'),
+    (dict(led=dict(mode='manual', color='red', period=1000)), ('miner_info',), 'led: '),
+    (dict(customer_msg=dict(customer_sn='SITE')), ('customer_msg',), 'customer_msg: this miner (firmware'),
+])
+def test_what_this_miner_refuses_fails_the_task_before_any_section_is_sent(options, unsupported, message):
+    """Every section is read and compared first: a later section this firmware refuses leaves the pools unsent."""
+    device = FakeDevice()
+    device.unsupported.update(unsupported)
+    result = run_task(whatsminer_config, device, **dict(dict(pools=POOLS), **options))
+    assert result.get('failed') and message in result['msg'], result
+    assert result['msg'].endswith('nothing was sent (every section is checked against the miner before any is applied)')
+    assert result['changed'] is False and _writes(device) == []
+    assert ('read', 'pools') in device.calls
 
 
 def test_a_failing_section_names_itself_and_what_came_before():
