@@ -108,13 +108,12 @@ notes:
     btminer forgets its tokens when it restarts, so a write after a restart (the applied-settings record, a network
     change after a power mode change) fetches one more."
   - The per-resource modules remain; this module runs exactly their code. Use them for one-off changes, this one for the
-    repository's whole wanted state (role M(minerops.whatsminer.miner_config), playbook C(drift.yml)).
+    repository's whole wanted state (the role C(minerops.whatsminer.miner_config) applies the inventory's wanted state
+    with it; the playbook C(drift.yml) checks it).
 seealso:
   - module: minerops.whatsminer.whatsminer_pools
   - module: minerops.whatsminer.whatsminer_power
   - module: minerops.whatsminer.whatsminer_settings
-  - role: minerops.whatsminer.miner_config
-    description: The role that applies the inventory's wanted state with this module.
 '''
 
 EXAMPLES = r'''

@@ -39,6 +39,9 @@ MATRIX = {
     'cooling': ('temp_offset: -4\n        record_slot: msg9', tuple(NO_RECORD), 'get_customer_msg'),
     'settings': ('web_pools: false\n        record_slot: msg9', tuple(NO_RECORD), 'get_customer_msg'),
     'customer_msg': ('customer_sn: gen-{{ inventory_hostname }}', tuple(NO_RECORD), 'get_customer_msg'),
+    # The whole state in one task: a section this firmware refuses stops the task before the pools are sent.
+    'config': ('pools:\n          - url: stratum+tcp://config.example:3333\n            user: acct.config\n        led:\n          mode: auto\n'
+               '        customer_msg:\n          customer_sn: config-{{ inventory_hostname }}', tuple(NO_RECORD), 'nothing was sent'),
 }
 
 

@@ -71,14 +71,31 @@ def changed_count(run):
     return sum(1 for entry in run.results if entry['result'].get('changed'))
 
 
+def tokens(fleet):
+    """get_token requests each miner has received (counted by the simulator)."""
+    return dict((miner, fleet.counts(miner).get('get_token', 0)) for miner in fleet.ids)
+
+
+def tokens_used(fleet, before):
+    return dict((miner, count - before[miner]) for miner, count in tokens(fleet).items())
+
+
 def test_site_changes_then_nothing(make_fleet, tmp_path):
+    """One task per miner and at most one token per miner per run (older firmware keeps 32 per client for 30 minutes)."""
     fleet = make_fleet(4)
+    before = tokens(fleet)
     first = play(fleet, tmp_path, 'site.yml')
     assert first.returncode == 0, first.output
-    assert changed_count(first) > 0
+    assert changed_count(first) == 4
+    assert tokens_used(fleet, before) == dict((miner, 1) for miner in fleet.ids)
+    sections = first.result("minerops.whatsminer.miner_config : Converge the miner's configuration", fleet.ids[0])['changed_sections']
+    assert sections == ['settings', 'cooling', 'pools', 'customer_msg', 'power'], sections
+    before, sent = tokens(fleet), dict((miner, fleet.changes_sent(miner)) for miner in fleet.ids)
     second = play(fleet, tmp_path, 'site.yml')
     assert second.returncode == 0, second.output
     assert changed_count(second) == 0, [e for e in second.results if e['result'].get('changed')]
+    assert tokens_used(fleet, before) == dict((miner, 1) for miner in fleet.ids)
+    assert dict((miner, fleet.changes_sent(miner)) for miner in fleet.ids) == sent
     states = {miner['model']: fleet.state(miner['id']) for miner in fleet.miners}
     # group_vars/model_m30s_plus.yml: low power; the others normal
     assert states['M30S+']['settings']['power_mode'] == 'Low'
@@ -86,6 +103,27 @@ def test_site_changes_then_nothing(make_fleet, tmp_path):
     for state in states.values():
         assert state['settings']['pools'][0]['url'] == 'stratum+tcp://pool.example.com:3333'
         assert state['settings']['timezone'] == 'CST-8'
+
+
+def test_drift_check_names_what_differs_and_fails_the_job(make_fleet, tmp_path):
+    fleet = make_fleet(4)
+    assert play(fleet, tmp_path, 'site.yml').returncode == 0
+    clean = play(fleet, tmp_path, 'drift.yml')
+    assert clean.returncode == 0, clean.output
+    assert '0 of 4 miners differ from the repository, 0 could not be checked' in clean.output
+    m50 = [miner['id'] for miner in fleet.miners if miner['model'] == 'M50'][0]
+    fleet.patch(m50, {'power_mode': 'High'})  # changed behind the repository's back (web page, another tool)
+    fleet.fault(fleet.ids[0], 'refuse')
+    before, sent = tokens(fleet), dict((miner, fleet.changes_sent(miner)) for miner in fleet.ids)
+    drift = play(fleet, tmp_path, 'drift.yml', diff=True)
+    assert drift.returncode != 0, drift.output
+    assert '1 of 4 miners differ from the repository, 1 could not be checked' in drift.output
+    assert '%s: power' % m50 in drift.output
+    assert '%s: not checked (failed or unreachable)' % fleet.ids[0] in drift.output
+    assert '"mode": "high"' in drift.output and '"mode": "normal"' in drift.output  # the diff
+    assert dict((miner, fleet.changes_sent(miner)) for miner in fleet.ids) == sent
+    assert all(count <= 1 for count in tokens_used(fleet, before).values())
+    assert fleet.state(m50)['settings']['power_mode'] == 'High'
 
 
 def _outcome(path):

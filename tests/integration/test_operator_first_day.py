@@ -137,7 +137,7 @@ def test_firmware_rollout_never_downgrades_unless_asked(make_fleet, tmp_path):
 
 
 def _power(run):
-    return {entry['host']: entry for entry in run.results if entry['task'].endswith('Apply the power settings')}
+    return {entry['host']: entry for entry in run.results if entry['task'].endswith("Converge the miner's configuration")}
 
 
 def test_check_mode_fails_on_a_wrong_password_or_write_switch_off(make_fleet, tmp_path):

@@ -160,6 +160,10 @@ TASKS = {
     'logs': ('whatsminer_logs', {'dest': '{{ logs_dir }}'}),
     'command': ('whatsminer_command', {'command': 'update_pools', 'encrypted': True,
                                        'params': {'pool1': 'stratum+tcp://p.example.com:1', 'worker1': 'w', 'passwd1': '{{ pool_password }}'}}),
+    'config': ('whatsminer_config', {'pools': [{'url': 'stratum+tcp://pool.example.com:3333', 'user': 'acct.w1',
+                                                'password': '{{ pool_password }}'}],
+                                     'pools_update_password': 'always', 'record_slot': 'msg9',
+                                     'cooling': {'temp_offset': -4}, 'led': {'mode': 'auto'}}),
     'fleet_power': ('whatsminer_fleet_power', {'miners': [{'host': '{{ ansible_host }}', 'port': '{{ whatsminer_port }}',
                                                            'password': '{{ whatsminer_password }}'}],
                                                'state': 'curtailed', 'power_percent': 50}),
@@ -172,6 +176,7 @@ BAD_INPUT = [
     ('whatsminer_password', {'new_password': '{{ new_admin_password }}\n'}),
     ('whatsminer_command', {'command': 'update_pwd', 'params': {'token': '{{ whatsminer_password }}'}}),
     ('whatsminer_led', {'mode': 'auto', 'timeout': -1}),
+    ('whatsminer_config', {'pools': [{'url': 'stratum+tcp://pool.example.com:3333', 'user': 'u', 'password': '{{ pool_password }}"'}]}),
 ]
 
 
@@ -281,7 +286,7 @@ def test_no_secret_anywhere(sniffed, playbook_runner):
     assert all(entry['status'] == 'failed' for entry in runs['bad input'].results) and len(runs['bad input'].results) == len(BAD_INPUT)
     assert 'rig-secret' in main.output and 'task path:' in main.output  # the -vvvv output is really there
     roles = runs['roles -vvvv --diff']
-    assert any(entry['action'].endswith('whatsminer_pools') and entry['status'] == 'ok' for entry in roles.results), roles.output[-3000:]
+    assert any(entry['action'].endswith('whatsminer_config') and entry['status'] == 'ok' for entry in roles.results), roles.output[-3000:]
 
     secrets, tokens = derived_secrets([ADMIN, NEW_ADMIN, WRONG, POOL_PASSWORD], list(proxies.values()) + list(off_proxies.values()))
     assert tokens >= 20 and len(secrets) > 4 * tokens
