@@ -26,7 +26,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._customer_msg 
     CUSTOMER_MSG_SPEC, ensure_customer_msg, wanted_messages)
 from ansible_collections.minerops.whatsminer.plugins.module_utils._led import LED_SPEC, ensure_led, validate_led
 from ansible_collections.minerops.whatsminer.plugins.module_utils._network import NETWORK_SPEC, ensure_network, validate_network
-from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import POOLS_SPEC, ensure_pools, validate_pools
+from ansible_collections.minerops.whatsminer.plugins.module_utils._pools import POOLS_SPEC, ensure_pools, settle_pending_pools, validate_pools
 from ansible_collections.minerops.whatsminer.plugins.module_utils._power import POWER_SPEC, POWER_SPEC_KWARGS, ensure_power, validate
 from ansible_collections.minerops.whatsminer.plugins.module_utils._settings import (
     COOLING_SPEC, SETTINGS_SPEC, SETTINGS_SPEC_KWARGS, ensure_cooling, ensure_settings, validate_settings)
@@ -161,12 +161,32 @@ def ensure_config(ctx):
     results, warnings = _run_sections(ctx, wanted, check_mode=True)
     differing = [(section, params) for section, params in wanted if results[section.name].get('changed')]
     if differing and not ctx.check_mode:
+        power = dict((section.name, params) for section, params in differing).get('power')
+        if power is not None and results['power'].get('restarting') and power.get('mining') is not False:
+            # The power change restarts btminer (and mines on): pools that this firmware applies only at the next
+            # start wait for it instead of a restart of their own (one restart, not two).
+            differing = [(section, dict(params, restart_follows=True) if section.name == 'pools' else params)
+                         for section, params in differing]
         applied, applied_warnings = _run_sections(ctx, differing)
         results.update(applied)
         warnings.update(applied_warnings)
+        _settle_pending_pools(ctx, differing, results, warnings)
     for section, params in wanted:
         ctx.warnings.extend(warnings[section.name])
     return _outcome(ctx, [section.name for section, params in wanted], results)
+
+
+def _settle_pending_pools(ctx, applied, results, warnings):
+    """Read back the pools left for the power section's restart (restarting btminer once more if they do not show)."""
+    if not results.get('pools', {}).get('pending_restart'):
+        return
+    params = [params for section, params in applied if section.name == 'pools'][0]
+    try:
+        results['pools'].update(ctx.run_section('pools', settle_pending_pools, params, warnings=warnings['pools']))
+    except ModuleFailure as exc:
+        _keep_warnings(ctx, warnings)
+        raise ModuleFailure('pools: %s (read back after the power section restarted btminer)' % exc.msg,
+                            sections=_without_diffs(results), failed_section='pools', **exc.details)
 
 
 def _run_sections(ctx, wanted, check_mode=False):
@@ -213,8 +233,10 @@ def _applied_before(results, checking=False):
     if checking:
         return 'nothing was sent (every section is checked against the miner before any is applied)'
     changed = [done for done, result in results.items() if result.get('changed')]
+    pending = ''.join('; %s accepted but applied only when btminer next starts' % done
+                      for done, result in results.items() if result.get('pending_restart'))
     if changed:
-        applied = 'sections applied before it: %s (changed: %s)' % (', '.join(results), ', '.join(changed))
+        applied = 'sections applied before it: %s (changed: %s)%s' % (', '.join(results), ', '.join(changed), pending)
     elif results:
         applied = 'sections before it were already as wanted: %s' % ', '.join(results)
     else:

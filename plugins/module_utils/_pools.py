@@ -111,7 +111,10 @@ def ensure_pools(ctx):
 
     def apply():
         ctx.write('update_pools', **update_pools_params(wanted))
-        result['restarted'] = apply_pending_pools(ctx, after)
+        restarted = apply_pending_pools(ctx, after, restart_follows=ctx.params.get('restart_follows'))
+        result['restarted'] = bool(restarted)
+        if restarted is None:
+            result['pending_restart'] = True  # whatsminer_config settles it after its power section
         record.save(passwords, secret=('pool_passwords',))
 
     if before == after and not force and record.slot is None and any(pool['password'] for pool in wanted):
@@ -127,19 +130,35 @@ def ensure_pools(ctx):
     return result
 
 
-def apply_pending_pools(ctx, expected):
+def apply_pending_pools(ctx, expected, restart_follows=False):
     """Wait for the pools to show; firmware that applies update_pools only when btminer next starts (as MicroBT's
-    own fleet worker assumes) gets btminer restarted once, then the pools are read back. True when it restarted."""
+    own fleet worker assumes) gets btminer restarted once, then the pools are read back. True when it restarted.
+
+    ``restart_follows``: a later part of the task restarts btminer anyway (whatsminer_config's power section), so
+    pools still pending are left for that restart (None; :func:`settle_pending_pools` reads them back after it).
+    """
     try:
         wait_for_pools(ctx.miner, expected, seconds=PENDING_SECONDS)
         return False
     except ModuleFailure:
         pass
+    if restart_follows:
+        ctx.warn('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
+                 'next starts, which the power change of this task does; they are read back after it' % PENDING_SECONDS)
+        return None
     ctx.warn('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
              'next starts, so btminer was restarted' % PENDING_SECONDS)
     send_restarting(ctx, 'restart_btminer', True, RESTART_WAIT_SECONDS)
     wait_for_pools(ctx.miner, expected)
     return True
+
+
+def settle_pending_pools(ctx):
+    """Pools left for a later btminer restart (``pending_restart``): read them back now, restarting btminer once
+    more if they still do not show. Returns the pools section's result update."""
+    expected = [dict(url=pool['url'], user=pool['user']) for pool in validate_pools(ctx.params['pools'])]
+    restarted = apply_pending_pools(ctx, expected)
+    return dict(pending_restart=False, restarted=restarted, pools=expected)
 
 
 def wait_for_pools(miner, expected, seconds=READBACK_SECONDS, interval=0.5):

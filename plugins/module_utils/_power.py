@@ -65,7 +65,7 @@ def ensure_power(ctx):
     before = plan_.current
     after = dict(before, **dict((name, plan_.wanted[name]) for name in READABLE if name in plan_.wanted))
     result = dict(changed=bool(plan_.send), state=after, pending_restart=False, restart_seconds=0.0, no_reply=[],
-                  unverified=plan_.unverified)
+                  unverified=plan_.unverified, restarting=list(plan_.restarting))
     if ctx.diff:
         result['diff'] = dict(before=dict(before), after=dict(after, **{name: params[name] for name in plan_.unverified}))
     if not plan_.send or ctx.check_mode:

@@ -20,6 +20,9 @@ description:
   - "Sections run in a safe order: O(settings) and O(cooling) (no restart), O(pools) (before any restart, so that
     mining resumes on the right pools), O(customer_msg), O(led), O(power) (may restart btminer), O(network) last
     (may move the miner to another address)."
+  - Firmware that applies C(update_pools) only when btminer next starts (2025 V2.2) gets btminer restarted once for the
+    pools by M(minerops.whatsminer.whatsminer_pools). Here, when the O(power) section restarts btminer anyway, the pools
+    wait for that restart and are read back after it - one restart, not two.
   - A section left out, null or empty is not managed; with none set the task does nothing and warns. A failure names
     its section, what the sections before it changed, and that the later sections were not run.
 author:
@@ -157,6 +160,8 @@ sections:
   description:
     - Each managed section's result, as its resource module returns it (without C(diff), which is merged into the
       task's diff, and C(commands), which is the task's).
+    - The pools section's C(pending_restart) is true only when a failure stopped the task between pools that wait for
+      the power section's btminer restart and that restart.
     - When a section fails, the results of the sections that ran before it.
   returned: success, and when a section failed
   type: dict

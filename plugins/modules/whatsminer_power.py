@@ -157,6 +157,12 @@ unverified:
   type: list
   elements: str
   sample: [power_percent]
+restarting:
+  description: The settings sent (in check mode, that would be sent) whose change restarts btminer, in the order sent.
+  returned: success
+  type: list
+  elements: str
+  sample: [mode]
 pending_restart:
   description: With O(wait=false), true when the miner is restarting and the new state was not read back.
   returned: success

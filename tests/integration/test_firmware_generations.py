@@ -276,3 +276,22 @@ def test_a_miner_that_clamps_or_defers_a_write_is_caught(make_fleet, playbook, a
         assert not run.failed('task')[miner] and 'cannot be read back' in ' '.join(result['warnings']), result
     else:
         assert run.failed('task')[miner] and words in result['msg'], result
+
+
+def test_pools_applied_at_the_next_start_ride_on_the_power_restart(make_fleet, playbook):
+    """2025 firmware applies update_pools when btminer next starts: in one whatsminer_config task with a power mode
+    change (which restarts btminer anyway) the pools wait for that restart - one restart, not two - and are read back."""
+    fleet = make_fleet(miners=1, models=['M50'], extra_args=['--firmware', '0=2025'])
+    miner = fleet.ids[0]
+    play = PLAY % ('whatsminer_config', 'pools:\n          - url: stratum+tcp://later.example:3333\n            user: acct.x\n'
+                   '        power:\n          mode: low')
+    before, tokens_before = fleet.changes_sent(miner), fleet.counts(miner).get('get_token', 0)
+    run = playbook(fleet, play)
+    result = run.result('task', miner)
+    assert not run.failed('task')[miner] and result['changed'] is True, result
+    sent = dict((name, count - before.get(name, 0)) for name, count in fleet.changes_sent(miner).items())
+    assert sent.get('restart_btminer', 0) == 0 and sent.get('set_low_power') == 1, sent
+    assert result['sections']['pools']['restarted'] is False and result['sections']['pools']['pending_restart'] is False
+    assert fleet.state(miner)['settings']['pools'][0]['url'] == 'stratum+tcp://later.example:3333'
+    assert fleet.counts(miner)['get_token'] - tokens_before == 1  # no write after the restart: one token
+    assert playbook(fleet, play).result('task', miner)['changed'] is False

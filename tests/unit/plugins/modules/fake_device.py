@@ -126,6 +126,10 @@ class FakeDevice:
         self.calls = []
         self.down = 0
         self.ignore = set()
+        # commands answered OK but applied only at the next restart (2025 firmware's update_pools), and the restarts
+        self.defer = set()
+        self.deferred = []
+        self.restarts = []
         self.lose_reply = set()
         self.unsupported = set()  # sections whose command this firmware lacks (14 "invalid cmd")
         self.settings = None if api == 'v2' else dict(temp_offset=0, fan_zero_speed=False, poweroff_cool=True,
@@ -194,10 +198,16 @@ class FakeMiner(Miner):
         self._authorised()
         self.device.calls.append(('write', command, params))
         self.writes_sent += 1
-        if command not in self.device.ignore:
+        if command in self.device.defer:
+            self.device.deferred.append((command, params))
+        elif command not in self.device.ignore:
             EFFECTS.get(command, lambda device, params: None)(self.device, params)
         if restarting or command in RESTARTING:
             self.device.down = 1
+            self.device.restarts.append(command)
+            for deferred, deferred_params in self.device.deferred:
+                EFFECTS.get(deferred, lambda device, params: None)(self.device, deferred_params)
+            self.device.deferred = []
         if command in self.device.lose_reply:
             raise OutcomeUnknown(command, self.host, self.port, 'connection closed without a reply')
         return {'STATUS': 'S', 'Code': 131, 'Msg': 'ok'}

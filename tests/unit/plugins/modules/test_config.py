@@ -195,3 +195,32 @@ def test_customer_messages_are_read_once_until_a_write():
     device.calls = []
     assert run_task(whatsminer_config, device, **options)['changed'] is False
     assert device.calls.count(('read', 'customer_msg')) == 1
+
+
+def test_pools_applied_at_the_next_start_wait_for_the_power_change_one_restart_not_two():
+    device = FakeDevice()
+    device.defer.add('update_pools')
+    result = run_task(whatsminer_config, device, pools=POOLS, power=dict(mode='low'))
+    assert not result.get('failed') and result['changed'] is True, result
+    assert device.restarts == ['set_low_power']
+    assert result['sections']['pools']['pending_restart'] is False and result['sections']['pools']['restarted'] is False
+    assert any(warning.startswith('pools: ') and 'the power change of this task' in warning for warning in result['warnings'])
+    assert run_task(whatsminer_config, device, pools=POOLS, power=dict(mode='low'))['changed'] is False
+
+
+def test_pools_applied_at_the_next_start_restart_btminer_themselves_without_a_power_restart():
+    device = FakeDevice()
+    device.defer.add('update_pools')
+    result = run_task(whatsminer_config, device, pools=POOLS, power=dict(fast_boot=True))
+    assert not result.get('failed'), result
+    assert device.restarts == ['restart_btminer']
+    assert result['sections']['pools']['restarted'] is True
+
+
+def test_pools_do_not_wait_for_a_power_off_which_never_starts_btminer_again():
+    device = FakeDevice()
+    device.defer.add('update_pools')
+    result = run_task(whatsminer_config, device, pools=POOLS, power=dict(mining=False))
+    assert not result.get('failed'), result
+    assert device.restarts == ['restart_btminer', 'power_off']
+    assert result['sections']['pools']['restarted'] is True
