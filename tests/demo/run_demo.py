@@ -5,7 +5,8 @@
 
 1. start 50 simulated WhatsMiners (M30S+, M50, M60, M63) on 127.0.220.x;
 2. discover them with the minerops.whatsminer.whatsminer inventory plugin (no static inventory);
-3. configure them with playbooks/site.yml (changes), then again (no change: asserted);
+3. configure them with playbooks/site.yml (changes), then again (no change: asserted); change one miner behind the
+   repository's back and find it with playbooks/drift.yml (check mode; it exits non-zero on drift);
 4. curtail to 50 % with playbooks/curtail.yml (fan-out) and restore with playbooks/restore.yml;
 5. write the fleet report with playbooks/report.yml and print its path; stop the simulator.
 """
@@ -38,14 +39,14 @@ FIRMWARE = ','.join('%d=2025' % index for index in range(0, MINERS, 4))
 RECAP = re.compile(r'^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', re.M)
 
 
-def ansible(tool, *args):
+def ansible(tool, *args, **kwargs):
     command = [os.path.join(os.path.dirname(sys.executable), tool)] + list(args)
     env = dict(os.environ, ANSIBLE_NOCOLOR='1', ANSIBLE_HOST_KEY_CHECKING='False', ANSIBLE_RETRY_FILES_ENABLED='False',
                ANSIBLE_DISPLAY_SKIPPED_HOSTS='False')
     started = time.monotonic()
     completed = subprocess.run(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     output = completed.stdout.decode('utf-8', 'replace')
-    if completed.returncode != 0:
+    if completed.returncode not in kwargs.get('ok_codes', (0,)):
         sys.stdout.write(output[-6000:])
         raise SystemExit('%s %s failed with exit code %d' % (tool, ' '.join(args[-1:]), completed.returncode))
     return output, time.monotonic() - started
@@ -119,6 +120,21 @@ def main():
         print('   %d hosts, changed=%d, failed=%d, %.1f s' % (count, changed, failed, elapsed))
         if changed or failed:
             raise SystemExit('the second site.yml run reported changed=%d failed=%d; expected changed=0' % (changed, failed))
+
+        drifted = fleet.miners[0]['host']  # discovery names the miners by address
+        print('== drift.yml: %s switched to high power behind the repository\'s back; the drift check finds it' % drifted)
+        fleet.patch(fleet.ids[0], {'power_mode': 'High'})
+        sent = [fleet.changes_sent(miner) for miner in fleet.ids]
+        output, elapsed = ansible('ansible-playbook', '-i', source, '--forks', '50', os.path.join(REPO, 'playbooks', 'drift.yml'),
+                                  ok_codes=(2,))
+        summary = output.split('TASK [Show which miners differ and in what]', 1)[-1].split('TASK [', 1)[0]
+        for line in re.findall(r'^ {8}"(.*)",?$', summary, re.M):
+            print('   ' + line)
+        print('   exit code 2 (drift: a scheduled CI job alerts), nothing sent, %.1f s' % elapsed)
+        if '%s: power' % drifted not in summary:
+            raise SystemExit('drift.yml did not name %s' % drifted)
+        if [fleet.changes_sent(miner) for miner in fleet.ids] != sent:
+            raise SystemExit('drift.yml sent a change to a miner')
 
         print('== curtail.yml: demand response, every miner to 50 % from one fan-out task')
         output, elapsed, dummy, failed, dummy = playbook(source, 'curtail.yml', '-e', 'power_curtail_power_percent=50')
