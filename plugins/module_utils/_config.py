@@ -158,7 +158,9 @@ def ensure_config(ctx):
         ctx.warn('no section is set (%s): nothing to converge, the miner was not contacted' % ', '.join(SECTION_NAMES))
         return dict(changed=False, changed_sections=[], sections={})
     ctx.require_password('converge the miner\'s configuration')
-    results, warnings = _run_sections(ctx, wanted, check_mode=True)
+    with ctx.miner.snapshot():
+        # Nothing is written in this pass: a request whose answer serves several sections (API V3) is sent once.
+        results, warnings = _run_sections(ctx, wanted, check_mode=True)
     differing = [(section, params) for section, params in wanted if results[section.name].get('changed')]
     if differing and not ctx.check_mode:
         power = dict((section.name, params) for section, params in differing).get('power')
