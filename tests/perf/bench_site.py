@@ -20,20 +20,12 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, 'tests', 'integration'))
 
+from bench_facts import DEBUG  # noqa: E402 pylint: disable=wrong-import-position
 from harness import Fleet, run_playbook, use_example_group_vars  # noqa: E402 pylint: disable=wrong-import-position
 
 MINERS = int(os.environ.get('BENCH_MINERS', '200'))
 FORKS = int(os.environ.get('BENCH_FORKS', '50'))
 ROUNDS = int(os.environ.get('BENCH_ROUNDS', '3'))
-
-DEBUG = '''
-- hosts: miners
-  gather_facts: false
-  tasks:
-    - name: debug
-      ansible.builtin.debug:
-        msg: "{{ inventory_hostname }}"
-'''
 
 # The same wanted state as one task per resource module (the miner_config role before whatsminer_config).
 PER_RESOURCE = '''
