@@ -60,7 +60,7 @@ def test_a_play_that_matches_no_miner_fails_loudly(make_fleet, tmp_path):
     data['all']['children'] = {'rigs': data['all']['children'].pop('miners')}  # the operator's own group name
     inventory = tmp_path / 'rigs.yml'
     inventory.write_text(yaml.safe_dump(data))
-    for name in ('site.yml', 'curtail.yml', 'restore.yml', 'report.yml', 'firmware.yml'):
+    for name in ('site.yml', 'drift.yml', 'curtail.yml', 'restore.yml', 'report.yml', 'firmware.yml'):
         run = run_playbook(os.path.join(PLAYBOOKS, name), str(inventory), str(tmp_path))
         assert run.returncode != 0, (name, run.output)
         assert "No host is in group 'miners'" in run.output, (name, run.output)
