@@ -192,12 +192,12 @@ class TaskContext:
     def warn(self, message):
         self.warnings.append(message)
 
-    def run_section(self, name, ensure, params, check_mode=False, warnings=None):
+    def run_section(self, name, ensure, params, warnings, check_mode=False):
         """Run ``ensure`` (a resource function) with ``params`` on this task's miner, as one section of a larger task.
 
         The section shares the miner (one connection setup, one token) and this task's record of the commands
         sent; it runs in check mode when this task does or ``check_mode`` is true. Its warnings, prefixed with its
-        name, go to ``warnings`` (by default this task's).
+        name, go to ``warnings`` (the caller keeps them per section).
         """
         section = TaskContext(params, check_mode=self.check_mode or check_mode, diff=self.diff, resolve_path=self._resolve_path,
                               client_factory=self._client_factory, miner=self.miner)
@@ -207,7 +207,7 @@ class TaskContext:
             return ensure(section)
         finally:
             self.writes_applied += section.writes_applied
-            (self.warnings if warnings is None else warnings).extend('%s: %s' % (name, warning) for warning in section.warnings)
+            warnings.extend('%s: %s' % (name, warning) for warning in section.warnings)
 
     def controller_path(self, path):
         """Resolve a path on the controller (role files/, playbook dir) in the action flavour."""

@@ -184,7 +184,7 @@ def _settle_pending_pools(ctx, applied, results, warnings):
         return
     params = [params for section, params in applied if section.name == 'pools'][0]
     try:
-        results['pools'].update(ctx.run_section('pools', settle_pending_pools, params, warnings=warnings['pools']))
+        results['pools'].update(ctx.run_section('pools', settle_pending_pools, params, warnings['pools']))
     except ModuleFailure as exc:
         _keep_warnings(ctx, warnings)
         raise ModuleFailure('pools: %s (read back after the power section restarted btminer)' % exc.msg,
@@ -197,7 +197,7 @@ def _run_sections(ctx, wanted, check_mode=False):
     for section, params in wanted:
         warnings[section.name] = []
         try:
-            results[section.name] = ctx.run_section(section.name, section.ensure, params, check_mode, warnings[section.name])
+            results[section.name] = ctx.run_section(section.name, section.ensure, params, warnings[section.name], check_mode)
         except ModuleFailure as exc:
             _keep_warnings(ctx, warnings)
             raise ModuleFailure(_failed_in(section.name, exc.msg, results, check_mode), sections=_without_diffs(results),

@@ -142,12 +142,12 @@ def apply_pending_pools(ctx, expected, restart_follows=False):
         return False
     except ModuleFailure:
         pass
+    pending = ('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
+               'next starts' % PENDING_SECONDS)
     if restart_follows:
-        ctx.warn('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
-                 'next starts, which the power change of this task does; they are read back after it' % PENDING_SECONDS)
+        ctx.warn(pending + ', which the power change of this task does; they are read back after it')
         return None
-    ctx.warn('the miner accepted update_pools but kept its old pools for %g s: this firmware applies pools when btminer '
-             'next starts, so btminer was restarted' % PENDING_SECONDS)
+    ctx.warn(pending + ', so btminer was restarted')
     send_restarting(ctx, 'restart_btminer', True, RESTART_WAIT_SECONDS)
     wait_for_pools(ctx.miner, expected)
     return True
