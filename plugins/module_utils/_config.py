@@ -82,6 +82,8 @@ SECTIONS = (
     Section('network', _section_spec(NETWORK_SPEC, reapply=False), ensure_network, validate_network),
 )
 SECTION_NAMES = tuple(section.name for section in SECTIONS)
+# The dictionary sections hold booleans as well as text: each is checked against its own module's options instead.
+FREE_FORM_OPTIONS = tuple(section.name for section in SECTIONS if not section.options_key)
 
 
 def _given(params, section):

@@ -82,24 +82,19 @@ def check_time_options(params):
             check_seconds(option, params[option], low, high)
 
 
-# Options whose values go to the miner as given (whatsminer_command's params may hold booleans), and whatsminer_config's
-# sections (each checked against its own module's options, booleans included, when the section is validated).
-_FREE_FORM = ('params', 'settings', 'cooling', 'customer_msg', 'led', 'power', 'network')
-
-
 def _refuse_boolean(label, value):
     if isinstance(value, bool):
         raise ModuleFailure('%s got the boolean %s, not text: YAML reads yes/no/true/false/on/off as booleans; '
                             'quote the value' % (label, value))
 
 
-def _text_items(name, label, option, value):
-    """``(label, item)`` for the text items of a list or free dict option (no sub-options)."""
+def _text_items(name, label, option, value, free_form):
+    """``(label, item)`` for the text items of a list or free dict option (no sub-options) not in ``free_form``."""
     if option.get('options'):
         return []
     if option.get('type') == 'list' and option.get('elements', 'str') == 'str' and isinstance(value, list):
         return [('%s[%d]' % (label, index), item) for index, item in enumerate(value, start=1)]
-    if option.get('type') == 'dict' and isinstance(value, dict) and name not in _FREE_FORM:
+    if option.get('type') == 'dict' and isinstance(value, dict) and name not in free_form:
         return [('%s.%s' % (label, key), item) for key, item in value.items()]
     return []
 
@@ -131,18 +126,19 @@ def plain(value):
     return value
 
 
-def refuse_yaml_booleans(spec, args, where=''):
+def refuse_yaml_booleans(spec, args, where='', free_form=()):
     """Refuse booleans given for text options, nested ones included, naming the option.
 
     YAML reads ``no``, ``yes``, ``on``, ``off``, ``true`` and ``false`` as booleans; Ansible would
     then turn them into the text "False"/"True" (a pool password ``no`` sent as "False").
+    ``free_form``: dict options whose values are not all text (a module's ``FREE_FORM_OPTIONS``).
     """
     for name, option in spec.items():
         value = args.get(name) if isinstance(args, dict) else None
         label = where + name
         if option.get('type', 'str') == 'str':
             _refuse_boolean(label, value)
-        for item_label, item in _text_items(name, label, option, value):
+        for item_label, item in _text_items(name, label, option, value, free_form):
             _refuse_boolean(item_label, item)
         for prefix, arguments in _sub_arguments(label, option, value):
-            refuse_yaml_booleans(option['options'], arguments, prefix)
+            refuse_yaml_booleans(option['options'], arguments, prefix, free_form)

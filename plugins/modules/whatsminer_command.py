@@ -94,6 +94,9 @@ commands:
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
 from ansible_collections.minerops.whatsminer.plugins.module_utils._operations import raw_command as run
 
+# Its params go to the miner as given and may hold booleans (see refuse_yaml_booleans).
+FREE_FORM_OPTIONS = ('params',)
+
 
 def argument_spec():
     return with_connection_options(dict(

@@ -180,7 +180,7 @@ commands:
 '''
 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._common import run_module, with_connection_options
-from ansible_collections.minerops.whatsminer.plugins.module_utils._config import argument_spec as config_spec, ensure_config as run
+from ansible_collections.minerops.whatsminer.plugins.module_utils._config import FREE_FORM_OPTIONS, argument_spec as config_spec, ensure_config as run  # noqa: F401 pylint: disable=unused-import
 
 
 def argument_spec():

@@ -46,8 +46,8 @@ display = Display()
 class WhatsMinerActionModule(ActionBase):
     """Validate the task's arguments against the module's spec and run it in-process.
 
-    Subclasses set ``MODULE``, the module file (its ``argument_spec()``, optional ``SPEC_KWARGS``
-    and ``run(ctx)``). ``TARGETS_MINER = False`` is for tasks that do not address the play's host
+    Subclasses set ``MODULE``, the module file (its ``argument_spec()``, optional ``SPEC_KWARGS`` and
+    ``FREE_FORM_OPTIONS``, and ``run(ctx)``). ``TARGETS_MINER = False`` is for tasks that do not address the play's host
     (fan-out modules): no connection option is then taken from host variables.
     """
 
@@ -68,7 +68,7 @@ class WhatsMinerActionModule(ActionBase):
             args = self._fill_from_host(args, task_vars, spec)
         args = plain(args)
         try:
-            refuse_yaml_booleans(spec, args)
+            refuse_yaml_booleans(spec, args, free_form=getattr(module, 'FREE_FORM_OPTIONS', ()))
         except ModuleFailure as exc:
             return dict(result, failed=True, changed=False, msg=exc.msg)
         validator = ArgumentSpecValidator(spec, **getattr(module, 'SPEC_KWARGS', {}))
