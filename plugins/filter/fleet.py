@@ -7,13 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-
-def _get(variables, name, default=None):
-    try:
-        value = variables[name]
-    except KeyError:
-        return default
-    return default if value is None else value
+from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import members_from_hostvars
 
 
 def fleet_members(hosts, hostvars, password=None):
@@ -23,24 +17,10 @@ def fleet_members(hosts, hostvars, password=None):
     and the password ``whatsminer_password`` (else ``password``), as the per-host modules read them;
     ``whatsminer_api``, ``whatsminer_v3_port``, ``whatsminer_v3_account`` and ``whatsminer_v3_password`` when set.
     """
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    members = []
-    for name in hosts:
-        try:
-            variables = hostvars[name]
-        except KeyError:
-            raise AnsibleFilterError('fleet_members: %s is not in the inventory' % name)
-        member = dict(name=str(name), host=str(_get(variables, 'ansible_host', name)), port=int(_get(variables, 'whatsminer_port', 4028)))
-        secret = _get(variables, 'whatsminer_password', password)
-        if secret is not None:
-            member['password'] = str(secret)
-        for option in ('api', 'v3_port', 'v3_account', 'v3_password'):
-            value = _get(variables, 'whatsminer_' + option, None)
-            if value is not None:
-                member[option] = int(value) if option == 'v3_port' else str(value)
-        members.append(member)
-    return members
+    try:
+        return members_from_hostvars(hosts, hostvars, password)
+    except LookupError as exc:
+        raise AnsibleFilterError('fleet_members: %s' % exc.args[0])
 
 
 class FilterModule:

@@ -111,7 +111,42 @@ class _Schedule:
 _CONNECTION_DEFAULTS = dict((name, spec.get('default')) for name, spec in CONNECTION_ARGUMENT_SPEC.items())
 
 
-def _connection_options(miner, params):
+def _hostvar(variables, name, default=None):
+    try:
+        value = variables[name]
+    except KeyError:
+        return default
+    return default if value is None else value
+
+
+def members_from_hostvars(hosts, hostvars, password=None):
+    """The fan-out miner entries of inventory ``hosts`` (the fleet_members filter, the fleet_watch EDA source).
+
+    The address is ``ansible_host`` (else the inventory name), the port ``whatsminer_port`` (else 4028), the password
+    ``whatsminer_password`` (else ``password``); ``whatsminer_api``, ``whatsminer_v3_port``, ``whatsminer_v3_account``
+    and ``whatsminer_v3_password`` when set. LookupError names a host that is not in ``hostvars``.
+    """
+    if isinstance(hosts, str):
+        hosts = [hosts]
+    members = []
+    for name in hosts:
+        try:
+            variables = hostvars[name]
+        except KeyError:
+            raise LookupError('%s is not in the inventory' % name)
+        member = dict(name=str(name), host=str(_hostvar(variables, 'ansible_host', name)), port=int(_hostvar(variables, 'whatsminer_port', 4028)))
+        secret = _hostvar(variables, 'whatsminer_password', password)
+        if secret is not None:
+            member['password'] = str(secret)
+        for option in ('api', 'v3_port', 'v3_account', 'v3_password'):
+            value = _hostvar(variables, 'whatsminer_' + option, None)
+            if value is not None:
+                member[option] = int(value) if option == 'v3_port' else str(value)
+        members.append(member)
+    return members
+
+
+def connection_options(miner, params):
     return dict(host=miner['host'], port=miner.get('port') or _CONNECTION_DEFAULTS['port'],
                 password=miner.get('password') or params.get('password'), timeout=params['timeout'],
                 api=miner.get('api') or _CONNECTION_DEFAULTS['api'], v3_port=miner.get('v3_port') or _CONNECTION_DEFAULTS['v3_port'],
@@ -141,7 +176,7 @@ def _read_after(connection, before_summary, settle):
 
 def drive_miner(index, miner, params, check_mode, schedule, client_factory=None):
     """Bring one miner to the wanted state; return its outcome (never raises for a miner's failure)."""
-    conn = _connection_options(miner, params)
+    conn = connection_options(miner, params)
     outcome = dict(name=miner.get('name') or conn['host'], host=conn['host'], port=conn['port'], changed=False, failed=False,
                    outcome=None, msg='', commands=[], power_before_w=None, power_after_w=None, shed_w=None,
                    hashrate_before_ths=None, hashrate_after_ths=None, mining=None)

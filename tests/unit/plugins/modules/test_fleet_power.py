@@ -338,8 +338,8 @@ def test_the_summary_rounds_kilowatts_to_watts_and_seconds_to_hundredths():
 
 
 def test_a_miner_names_only_what_differs_from_the_fleet_defaults():
-    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import _connection_options
-    options = _connection_options(dict(host='192.0.2.9'), dict(timeout=3.0, password='fleet'))
+    from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import connection_options
+    options = connection_options(dict(host='192.0.2.9'), dict(timeout=3.0, password='fleet'))
     assert options == dict(host='192.0.2.9', port=4028, password='fleet', timeout=3.0, api='auto', v3_port=4433,
                            v3_account='super', v3_password=None)
 
