@@ -44,6 +44,8 @@ NOT_RUN = {
         'shows the shape of a vaulted value (its ciphertext is elided); the tests write real vaulted group_vars',
     ('README.md', 'miners:'):
         'shows the shape of a vaulted value (its ciphertext is elided); guide_getting_started\'s inventory block runs',
+    ('guide_event_driven.rst', '$ ansible-rulebook -r minerops.whatsminer.demand_response -i inventory/ --vars grid-signal.yml'):
+        'a long-running listener and a POST to it: test_event_driven runs this rulebook and posts these signals',
     ('guide_ci_simulator.rst', '# .github/workflows/playbooks.yml'):
         'a GitHub Actions workflow: it runs ci/playbooks.sh, which runs here (test_ci_guide_script_runs_verbatim)',
     ('guide_ci_simulator.rst', '$ PYTHONPATH=tests/simulator python -m whatsminer_sim --miners 5 --inventory inv.yml \\'):
