@@ -209,7 +209,8 @@ def svg_histogram(title, values, unit, axis_label, bins=10, width=560, height=23
                      % (left + index * bar_w, bottom + 14, anchor, _esc(round(low + index * step, 1))))
     parts.append('<text x="%d" y="%d" text-anchor="end" class="cl">%d</text>' % (left - 4, bottom - chart_h + 4, top))
     parts.append('<text x="%d" y="%d" text-anchor="end" class="cl">0</text>' % (left - 4, bottom))
-    parts.append('<text x="%.1f" y="%d" text-anchor="middle" class="ca">%s (%s)</text>' % (left + (width - left - 10) / 2.0, height - 8, _esc(axis_label), _esc(unit)))
+    parts.append('<text x="%.1f" y="%d" text-anchor="middle" class="ca">%s (%s)</text>'
+                 % (left + (width - left - 10) / 2.0, height - 8, _esc(axis_label), _esc(unit)))
     parts.append('<text transform="translate(12 %d) rotate(-90)" text-anchor="middle" class="ca">Miners</text>' % (bottom - chart_h / 2))
     parts.append('</svg>')
     return ''.join(parts)
@@ -362,8 +363,8 @@ def _boards_section(rows):
             temp = _num(board.get('chip_temp_max_c')) if board else None
             rate, factory = (_num(board.get('hashrate_ths')), _num(board.get('factory_hashrate_ths'))) if board else (None, None)
             share = rate / factory if rate is not None and factory else None
-            cells.append('<td style="%s" title="slot %s">%s</td>' % (_heat(temp, 50, 100) if temp is not None else '', _esc(slot),
-                                                                        '' if temp is None else '%s&#176;C' % _esc(temp)))
+            temp_text = '' if temp is None else '%s&#176;C' % _esc(temp)
+            cells.append('<td style="%s" title="slot %s">%s</td>' % (_heat(temp, 50, 100) if temp is not None else '', _esc(slot), temp_text))
             cells.append('<td style="%s">%s</td>' % (_heat(1.1 - share, 0.1, 0.5) if share is not None else '',
                                                      '' if rate is None else '%s TH/s' % _esc(rate)))
         body.append('<tr>' + ''.join(cells) + '</tr>')

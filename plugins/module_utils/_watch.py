@@ -16,6 +16,7 @@ to a playbook as extra vars (see :func:`inert`).
 from __future__ import annotations
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -76,7 +77,7 @@ def _number(value):
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number and abs(number) != float('inf') else None
+    return number if math.isfinite(number) else None
 
 
 def _code(value):
