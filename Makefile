@@ -15,13 +15,14 @@ export PYTHONPATH := $(COLL_PATH):$(CURDIR)/tests/simulator
 export ANSIBLE_NOCOLOR := 1
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-site bench-curtail bench-discovery mutation clean
+.PHONY: help venv collection demo test units simulator-tests integration sanity bench bench-site bench-curtail bench-eda bench-discovery mutation clean
 
 help:
 	@echo "make demo   - start a simulated WhatsMiner fleet and run the demo playbook against it"
 	@echo "make test   - unit, simulator, integration and sanity tests"
 	@echo "make bench  - time whatsminer_facts against ansible.builtin.debug over 200 simulated miners"
 	@echo "make bench-curtail - curtail 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml"
+	@echo "make bench-eda - grid signal to curtailed fleet through the demand_response rulebook, 1,000 simulated miners"
 	@echo "make mutation - mutation score of the engine, crypto, transport and fan-out (TARGETS=\"engine crypto\" for some)"
 
 $(STAMP): requirements-dev.txt
@@ -73,6 +74,10 @@ bench-site: collection
 # Curtailment at 1,000 and 10,000 simulated miners: floor client, fan-out task, curtail.yml (BENCH_SIZES="1000" for one).
 bench-curtail: collection
 	cd $(COLL_LINK) && $(BIN)/python tests/perf/bench_curtail.py
+
+# From a grid signal to a curtailed fleet through the demand_response rulebook (ansible-rulebook, Java 17), against curtail.yml by hand.
+bench-eda: collection
+	cd $(COLL_LINK) && $(BIN)/python tests/perf/bench_demand_response.py
 
 # Discovery of a /16 (65,534 addresses) holding 1,000 simulated miners: ansible-inventory time and memory.
 bench-discovery: collection

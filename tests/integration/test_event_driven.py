@@ -15,13 +15,14 @@ import os
 import runpy
 import shutil
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
+
+from harness import Rulebook
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, os.pardir, os.pardir))
@@ -43,46 +44,6 @@ def _free_port():
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
-
-
-class Rulebook:
-    """ansible-rulebook running one of the collection's rulebooks, its output in a log file."""
-
-    def __init__(self, name, inventory, variables, workdir, home=None):
-        self.log_path = os.path.join(workdir, '%s.log' % name)
-        vars_file = os.path.join(workdir, '%s-vars.json' % name)
-        with open(vars_file, 'w') as handle:
-            json.dump(variables, handle)
-        collections = os.path.abspath(os.environ['ANSIBLE_COLLECTIONS_PATH'].split(os.pathsep)[0])
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''), ANSIBLE_COLLECTIONS_PATH=collections,
-                   ANSIBLE_NOCOLOR='1', HOME=home or os.environ.get('HOME', workdir))
-        self.log = open(self.log_path, 'w')
-        self.process = subprocess.Popen([os.path.join(BIN, 'ansible-rulebook'), '-r', 'minerops.whatsminer.' + name, '-i', inventory,
-                                         '--vars', vars_file, '-v'], stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-
-    def output(self):
-        self.log.flush()
-        with open(self.log_path) as handle:
-            return handle.read()
-
-    def wait_for(self, predicate, seconds, what):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if predicate():
-                return
-            assert self.process.poll() is None, 'ansible-rulebook exited:\n' + self.output()[-3000:]
-            time.sleep(0.2)
-        pytest.fail('%s not within %s s; ansible-rulebook said:\n%s' % (what, seconds, self.output()[-3000:]))
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture
