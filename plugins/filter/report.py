@@ -346,6 +346,21 @@ def _heat(value, low, high):
 HEAT_ROWS = 500
 
 
+def _board_cells(row, slots):
+    """Two heat-map cells per slot: the board's hottest chip, and its hash rate coloured by its share of the factory figure."""
+    boards = dict((b.get('slot'), b) for b in row['boards'])
+    cells = []
+    for slot in slots:
+        board = boards.get(slot) or {}
+        temp, rate, factory = _num(board.get('chip_temp_max_c')), _num(board.get('hashrate_ths')), _num(board.get('factory_hashrate_ths'))
+        share = rate / factory if rate is not None and factory else None
+        cells.append('<td style="%s" title="slot %s">%s</td>' % ('' if temp is None else _heat(temp, 50, 100), _esc(slot),
+                                                                 '' if temp is None else '%s&#176;C' % _esc(temp)))
+        cells.append('<td style="%s">%s</td>' % ('' if share is None else _heat(1.1 - share, 0.1, 0.5),
+                                                 '' if rate is None else '%s TH/s' % _esc(rate)))
+    return ''.join(cells)
+
+
 def _boards_section(rows):
     """Hashboards x miners: the hottest chip of each board and its share of the factory hash rate, as heat maps."""
     miners = [r for r in rows if r['reachable'] and r.get('boards')]
@@ -354,25 +369,12 @@ def _boards_section(rows):
         return out[0] + '<p class="empty">No hashboard data (gather the devs subset: fleet_report_gather_subset).</p>'
     miners.sort(key=lambda r: -max(_num(b.get('chip_temp_max_c')) or 0.0 for b in r['boards']))
     slots = sorted(set(b['slot'] for r in miners for b in r['boards'] if b.get('slot') is not None), key=lambda s: _num(s) or 0)
-    body = []
-    for row in miners[:HEAT_ROWS]:
-        boards = dict((b.get('slot'), b) for b in row['boards'])
-        cells = ['<td class="miner">%s</td>' % _esc(row['name'])]
-        for slot in slots:
-            board = boards.get(slot)
-            temp = _num(board.get('chip_temp_max_c')) if board else None
-            rate, factory = (_num(board.get('hashrate_ths')), _num(board.get('factory_hashrate_ths'))) if board else (None, None)
-            share = rate / factory if rate is not None and factory else None
-            temp_text = '' if temp is None else '%s&#176;C' % _esc(temp)
-            cells.append('<td style="%s" title="slot %s">%s</td>' % (_heat(temp, 50, 100) if temp is not None else '', _esc(slot), temp_text))
-            cells.append('<td style="%s">%s</td>' % (_heat(1.1 - share, 0.1, 0.5) if share is not None else '',
-                                                     '' if rate is None else '%s TH/s' % _esc(rate)))
-        body.append('<tr>' + ''.join(cells) + '</tr>')
+    body = ''.join('<tr><td class="miner">%s</td>%s</tr>' % (_esc(row['name']), _board_cells(row, slots)) for row in miners[:HEAT_ROWS])
     headers = ''.join('<th>Slot %s chip max</th><th>Slot %s hash rate</th>' % (_esc(s), _esc(s)) for s in slots)
     out.append('<p>Hottest miners first; chip temperature blue (50&#176;C) to red (100&#176;C), hash rate red when a board '
                'gives less than 60 %% of its factory figure.%s</p>'
                % ('' if len(miners) <= HEAT_ROWS else ' The %d hottest of %d miners are shown.' % (HEAT_ROWS, len(miners))))
-    out.append('<table class="heat"><thead><tr><th>Miner</th>%s</tr></thead><tbody>%s</tbody></table>' % (headers, ''.join(body)))
+    out.append('<table class="heat"><thead><tr><th>Miner</th>%s</tr></thead><tbody>%s</tbody></table>' % (headers, body))
     return ''.join(out)
 
 
@@ -449,6 +451,11 @@ def _miners_section(rows):
             '<table class="miners"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>' % (len(rows), headers, ''.join(body)))
 
 
+def _script_json(data):
+    """JSON safe inside a script element: no markup character survives (a model name could hold ``<script>``)."""
+    return json.dumps(data, sort_keys=True).replace('<', '\\u003c').replace('>', '\\u003e').replace('&', '\\u0026')
+
+
 def report_html(rows, title='WhatsMiner fleet report', generated=None, previous=None):
     """A self-contained HTML page (inline CSS, SVG and script, no external resource); ``previous`` is the previous
     report's JSON document (or its text) to show what changed since."""
@@ -466,7 +473,7 @@ def report_html(rows, title='WhatsMiner fleet report', generated=None, previous=
            _boards_section(rows),
            _miners_section(rows),
            '<script type="application/json" id="fleet-data">%s</script>'
-           % json.dumps(dict(totals=totals, models=models), sort_keys=True).replace('</', '<\\/'),
+           % _script_json(dict(totals=totals, models=models)),
            '<script>%s</script>' % SCRIPT,
            '</body></html>\n']
     return ''.join(out)

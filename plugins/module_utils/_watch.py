@@ -257,25 +257,40 @@ def _members(args, run=None):
     return members
 
 
-def inventory_members(path, group, run=None):
-    """The miners of ``group`` in the inventory at ``path``, read with ``ansible-inventory --list`` (bounded: 120 s)."""
-    beside = os.path.join(os.path.dirname(sys.executable), 'ansible-inventory')  # the rulebook's own environment first
+def _inventory_listing(path, run=None):
+    """``ansible-inventory --list`` of ``path`` as a dict (bounded: 120 s), the rulebook's own ansible-inventory first."""
+    beside = os.path.join(os.path.dirname(sys.executable), 'ansible-inventory')
     command = [beside if os.path.exists(beside) else 'ansible-inventory', '-i', path, '--list']
     try:
-        output = (run or subprocess.check_output)(command, stderr=subprocess.STDOUT, timeout=120)
-        listing = json.loads(output)
+        listing = json.loads((run or subprocess.check_output)(command, stderr=subprocess.STDOUT, timeout=120))
     except (OSError, subprocess.SubprocessError, ValueError) as exc:
-        detail = getattr(exc, 'output', None) or exc
-        raise WatchArgumentError('fleet_watch: cannot read inventory %s: %s' % (path, inert(detail, 400)))
-    hosts, pending, seen = [], [group], set()
+        raise WatchArgumentError('fleet_watch: cannot read inventory %s: %s' % (path, inert(getattr(exc, 'output', None) or exc, 400)))
+    if not isinstance(listing, dict):
+        raise WatchArgumentError('fleet_watch: cannot read inventory %s: ansible-inventory did not list groups' % path)
+    return listing
+
+
+def _group_hosts(listing, group):
+    """The hosts of ``group`` and of its children, each once, in the inventory's order."""
+    hosts, seen_hosts, pending, seen_groups = [], set(), [group], set()
     while pending:
         name = pending.pop(0)
-        if name in seen:
+        if name in seen_groups:
             continue
-        seen.add(name)
+        seen_groups.add(name)
         entry = listing.get(name) or {}
-        hosts.extend(host for host in entry.get('hosts') or [] if host not in hosts)
+        for host in entry.get('hosts') or []:
+            if host not in seen_hosts:
+                seen_hosts.add(host)
+                hosts.append(host)
         pending.extend(entry.get('children') or [])
+    return hosts
+
+
+def inventory_members(path, group, run=None):
+    """The miners of ``group`` in the inventory at ``path``, as fan-out entries; a templated value is refused."""
+    listing = _inventory_listing(path, run)
+    hosts = _group_hosts(listing, group)
     if not hosts:
         raise WatchArgumentError('fleet_watch: inventory %s has no host in group %s' % (path, group))
     hostvars = (listing.get('_meta') or {}).get('hostvars') or {}
@@ -284,10 +299,10 @@ def inventory_members(path, group, run=None):
         nominal = (hostvars.get(member['name']) or {}).get('whatsminer_nominal_ths')
         if nominal is not None:
             member['nominal_ths'] = nominal
-        for key, value in member.items():
-            if isinstance(value, str) and ('{{' in value or '{%' in value):
-                raise WatchArgumentError('fleet_watch: %s: the %s in inventory %s is a template, which fleet_watch does not render; '
-                                         'set a plain value (or give the password option)' % (member['name'], key, path))
+        templated = [key for key, value in member.items() if isinstance(value, str) and ('{{' in value or '{%' in value)]
+        if templated:
+            raise WatchArgumentError('fleet_watch: %s: the %s in inventory %s is a template, which fleet_watch does not render; '
+                                     'set a plain value (or give the password option)' % (member['name'], templated[0], path))
     return members
 
 
