@@ -102,10 +102,10 @@ changelog: $(DOCS_STAMP)
 	@echo "changelog: CHANGELOG.md regenerated for $(COLL_VERSION) (fragments kept)"
 
 # ---------------------------------------------------------------------------------------------
-# ansible-lint, production profile, on the collection's roles and playbooks (what exists of
+# ansible-lint, production profile, on the collection's roles, playbooks and rulebooks (what exists of
 # them) and on the packaging smoke playbook; yamllint on the ecosystem files. .ansible-lint sets
 # offline and the excludes.
-LINT_PATHS = $(wildcard roles playbooks)
+LINT_PATHS = $(wildcard roles playbooks extensions/eda/rulebooks)
 
 lint: collection $(LINT_STAMP)
 	PATH=$(VENV_LINT)/bin:$$PATH yamllint -s .ansible-lint .yamllint changelogs/config.yaml \

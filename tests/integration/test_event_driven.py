@@ -168,3 +168,38 @@ def test_a_hostile_pool_url_reaches_the_rulebook_inert(make_fleet):
     text = json.dumps(events)
     assert 'pool_dead' in text and 'lookup' in text
     assert '{{' not in text and '{%' not in text
+
+
+def test_heal_playbook_sends_nothing_unless_it_should(make_fleet, tmp_path):
+    from harness import run_playbook
+    fleet = make_fleet(miners=3)
+    sick, well, gone = fleet.ids
+    fleet.fault(sick, 'error_code', code=2310)
+    fleet.fault(gone, 'refuse')
+    home = tmp_path / 'home'
+    (home / '.minerops').mkdir(parents=True)
+    heal = os.path.join(ROOT, 'playbooks', 'heal.yml')
+
+    def run(miner, code=2310, **extra):
+        return run_playbook(heal, fleet.inventory, str(tmp_path), extra_vars=dict(extra, heal_miner=miner, heal_code=code),
+                            env=dict(HOME=str(home)))
+
+    for bad in (dict(miner='all'), dict(miner='miners'), dict(miner=sick, code='23; reboot')):
+        refused = run(**bad)
+        assert refused.returncode != 0 and 'heal.yml heals one miner of group' in refused.output, refused.output
+    for miner, why in ((well, 'it does not report error 2310'), (gone, 'does not answer')):
+        left = run(miner)
+        assert left.returncode == 0 and '%s: %s; nothing sent' % (miner, why) in left.output, left.output
+    assert all(fleet.changes_sent(miner) == {} for miner in fleet.ids)
+
+    # the fleet-wide budget spent by restarts a moment ago: the sick miner is left as it is, saying why
+    with open(str(home / '.minerops' / 'heal-ledger.json'), 'w') as handle:
+        json.dump([time.time() - 60] * 3, handle)
+    spent = run(sick, heal_max_per_hour=3)
+    assert spent.returncode != 0 and '3 miners were restarted in the last hour, heal_max_per_hour is 3' in spent.output
+    assert fleet.changes_sent(sick) == {}
+    healed = run(sick, heal_max_per_hour=4)
+    assert healed.returncode == 0, healed.output
+    assert fleet.counts(sick).get('restart_btminer') == 1
+    with open(str(home / '.minerops' / 'heal-ledger.json')) as handle:
+        assert len(json.load(handle)) == 4
