@@ -18,6 +18,11 @@ FACTORY_PASSWORD = 'admin'
 FACTORY_SALT = 'BQ5hoXV9'
 
 
+# Without a backend on the base class, passlib detects it again for each using() subclass: twice the cost of a hash,
+# which a simulator serving thousands of miners pays on every get_token.
+md5_crypt.set_backend(md5_crypt.get_backend())
+
+
 def md5crypt_hash(secret, salt):
     """Return the hash part (after the third ``$``) of ``$1$salt$hash``."""
     full = md5_crypt.using(salt=salt).hash(secret)
