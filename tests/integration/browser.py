@@ -22,6 +22,8 @@ import urllib.request
 
 from websockets.sync.client import connect
 
+from harness import stop_process
+
 
 def find_chromium():
     for name in ('chromium', 'chromium-browser', 'google-chrome'):
@@ -127,13 +129,7 @@ class Page:
             if getattr(self, 'socket', None) is not None:
                 self.socket.close()
         finally:
-            if self.process.poll() is None:
-                self.process.terminate()
-                try:
-                    self.process.wait(10)
-                except subprocess.TimeoutExpired:
-                    self.process.kill()
-                    self.process.wait()
+            stop_process(self.process, 10)
             self.process.stderr.close()
             shutil.rmtree(self.profile, ignore_errors=True)
 

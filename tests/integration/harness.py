@@ -35,6 +35,18 @@ NOT_CHANGES = frozenset((
 ))
 
 
+def stop_process(process, seconds):
+    """SIGTERM ``process`` if it still runs, and SIGKILL it when it has not ended ``seconds`` later."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class Fleet:
     """A running simulator process serving ``miners`` WhatsMiners on loopback."""
 
@@ -76,13 +88,8 @@ class Fleet:
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process:
+            stop_process(self.process, 15)
         if getattr(self, 'log', None):
             self.log.close()
 
@@ -242,11 +249,5 @@ class Rulebook:
         raise AssertionError('%s not within %s s; ansible-rulebook said:\n%s' % (what, seconds, self.output()[-3000:]))
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, 20)
         self.log.close()
