@@ -16,7 +16,6 @@ to a playbook as extra vars (see :func:`inert`).
 from __future__ import annotations
 
 import json
-import math
 import os
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from ansible_collections.minerops.whatsminer.plugins.module_utils._facts import 
 from ansible_collections.minerops.whatsminer.plugins.module_utils._fleet import connection_options, members_from_hostvars
 from ansible_collections.minerops.whatsminer.plugins.module_utils._green import map_concurrently
 from ansible_collections.minerops.whatsminer.plugins.module_utils.errors import MinerTimeout, MinerUnreachable, WhatsMinerError
+from ansible_collections.minerops.whatsminer.plugins.module_utils.replies import to_number
 
 WATCH_SUBSETS = ('status', 'summary', 'pools', 'error_codes')
 
@@ -52,9 +52,6 @@ WATCH_DEFAULTS = dict(
     recoverable_codes=RECOVERABLE_CODES,
 )
 
-EVENT_KINDS = ('miner_unreachable', 'miner_back', 'error_code_new', 'error_code_cleared', 'hashrate_low', 'hashrate_ok',
-               'temperature_high', 'temperature_ok', 'pool_dead', 'pool_alive')
-
 _TEXT_LIMIT = 200
 
 
@@ -70,21 +67,10 @@ def inert(value, limit=_TEXT_LIMIT):
     return text
 
 
-def _number(value):
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _code(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """An error code: an integer (or integral text), never a boolean or a fraction; else None."""
+    number = to_number(value)
+    return number if isinstance(number, int) else None
 
 
 def observe(member, options, client_factory=None):
@@ -107,14 +93,14 @@ def observe(member, options, client_factory=None):
     codes = sections.get('error_codes')
     if codes is None:
         codes = summary.get('error_codes') or []  # older firmware reports them in summary
-    nominal = _number(member.get('nominal_ths')) or _number(summary.get('factory_ths'))
+    nominal = to_number(member.get('nominal_ths')) or to_number(summary.get('factory_ths'))
     reading.update(
         reachable=True, unreachable=False, error=None,
         mining=status.get('mining') if isinstance(status.get('mining'), bool) else None,
-        hashrate_ths=round_figure(_number(summary.get('hashrate_ths'))),
+        hashrate_ths=round_figure(to_number(summary.get('hashrate_ths'))),
         nominal_ths=round_figure(nominal),
-        uptime_s=_number(summary.get('elapsed')) if summary.get('elapsed') is not None else _number(summary.get('uptime')),
-        chip_temp_max_c=_number(summary.get('chip_temp_max')),
+        uptime_s=to_number(summary.get('elapsed')) if summary.get('elapsed') is not None else to_number(summary.get('uptime')),
+        chip_temp_max_c=to_number(summary.get('chip_temp_max')),
         codes=dict((code, inert(entry.get('description'))) for code, entry in
                    ((_code(entry.get('code')), entry) for entry in codes if isinstance(entry, dict)) if code is not None),
         pools=[dict(priority=_code(pool.get('priority')), url=inert(pool.get('url')), alive=pool.get('status') == 'Alive')
@@ -316,9 +302,9 @@ def watch_from_args(args, run=None, client_factory=None):
     options = _numbers(args)
     codes = args.get('recoverable_codes')
     if codes is not None:
-        if not isinstance(codes, list) or not all(_code(code) is not None and not isinstance(code, bool) for code in codes):
+        if not isinstance(codes, list) or any(_code(code) is None for code in codes):
             raise WatchArgumentError('fleet_watch: recoverable_codes must be a list of error codes (integers), got %r' % (codes,))
-        options['recoverable_codes'] = [int(code) for code in codes]
+        options['recoverable_codes'] = [_code(code) for code in codes]
     members = _members(args, run=run)
     for member in members:
         if args.get('password') and not member.get('password'):
