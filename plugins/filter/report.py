@@ -216,9 +216,9 @@ def svg_histogram(title, values, unit, axis_label, bins=10, width=560, height=23
     return ''.join(parts)
 
 
-def _table(headers, rows, css='', header_attrs=None):
+def _table(headers, rows, css=''):
     out = ['<table class="%s"><thead><tr>' % css]
-    out += ['<th%s>%s</th>' % ((header_attrs or {}).get(h, ''), _esc(h)) for h in headers]
+    out += ['<th>%s</th>' % _esc(h) for h in headers]
     out.append('</tr></thead><tbody>')
     for row in rows:
         out.append('<tr>' + ''.join('<td>%s</td>' % cell for cell in row) + '</tr>')
@@ -390,7 +390,7 @@ def _previous_rows(previous):
     miners = previous.get('miners') if isinstance(previous, dict) else None
     if not isinstance(miners, list) or not all(isinstance(m, dict) and isinstance(m.get('name'), str) for m in miners):
         return None, 'The previous report is not a fleet report document; nothing to compare with.'
-    return dict((m['name'], m) for m in miners), _esc('Compared with the report of %s.' % previous.get('generated', 'an unknown time'))
+    return dict((m['name'], m) for m in miners), 'Compared with the report of %s.' % previous.get('generated', 'an unknown time')
 
 
 def report_changes(rows, previous, moved_percent=5.0):
@@ -419,7 +419,7 @@ def report_changes(rows, previous, moved_percent=5.0):
 
 
 def _changes_section(changes):
-    out = ['<h2>Since the previous report</h2>', '<p>%s</p>' % changes['note']]
+    out = ['<h2>Since the previous report</h2>', '<p>%s</p>' % _esc(changes['note'])]
     if not changes['compared']:
         return ''.join(out)
     was, now = changes['hashrate_before_ths'], changes['hashrate_after_ths']
