@@ -35,16 +35,27 @@ def _facts(variables):
     return view if isinstance(view, dict) else None
 
 
+def _host_view(variables):
+    """The host's whatsminer facts; the error the fleet_report role kept when it answered with one; else unreachable."""
+    view = _facts(variables)
+    if view is None and variables.get('fleet_report_error'):
+        # It answered, with an error (the fleet_report role keeps the message): reachable, not unreadable silence.
+        view = dict(reachable=True, host=variables.get('ansible_host'), error=variables['fleet_report_error'])
+    return view or dict(reachable=False, error='no facts gathered')
+
+
+def _board_rows(view):
+    return [dict(slot=b.get('slot'), hashrate_ths=b.get('hashrate_ths'), factory_hashrate_ths=b.get('factory_hashrate_ths'),
+                 chip_temp_max_c=b.get('chip_temp_max_c'), temperature_c=b.get('temperature_c'))
+            for b in view.get('boards') or [] if isinstance(b, dict)]
+
+
 def report_rows(hosts, hostvars):
     """One flat row per host from the ``whatsminer`` facts gathered by whatsminer_facts (unreachable included)."""
     rows = []
     for name in hosts:
         variables = hostvars[name]
-        view = _facts(variables)
-        if view is None and variables.get('fleet_report_error'):
-            # It answered, with an error (the fleet_report role keeps the message): reachable, not unreadable silence.
-            view = dict(reachable=True, host=variables.get('ansible_host'), error=variables['fleet_report_error'])
-        view = view or dict(reachable=False, error='no facts gathered')
+        view = _host_view(variables)
         network = view.get('network') or {}
         pools = view.get('pools') or []
         active = [p for p in pools if p.get('stratum_active')] or [p for p in pools if p.get('status') == 'Alive']
@@ -76,9 +87,7 @@ def report_rows(hosts, hostvars):
             hostname=network.get('hostname'),
             mac=network.get('mac'),
             serial=view.get('serial_number'),
-            boards=[dict(slot=b.get('slot'), hashrate_ths=b.get('hashrate_ths'), factory_hashrate_ths=b.get('factory_hashrate_ths'),
-                         chip_temp_max_c=b.get('chip_temp_max_c'), temperature_c=b.get('temperature_c'))
-                    for b in view.get('boards') or [] if isinstance(b, dict)],
+            boards=_board_rows(view),
             error_count=len(errors),
             errors=[dict(code=e.get('code'), component=e.get('component'), description=e.get('description'), time=e.get('time'))
                     for e in errors],
